@@ -1,0 +1,1 @@
+"""Vertex programs, written only against the engine's public API (``asapgraph.program``)."""

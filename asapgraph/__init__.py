@@ -1,0 +1,19 @@
+"""asapgraph: PageRank, connected components and label propagation on partitioned graphs.
+
+Two execution models over the same partitioned graph: bulk-synchronous (BSP) and ASAP
+(NOTIFY-ACK point-to-point synchronisation with stochastic reduce).
+"""
+
+from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError
+from asapgraph.graph import Graph
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsapGraphError",
+    "ConvergenceError",
+    "Graph",
+    "GraphFormatError",
+    "WorkerError",
+    "__version__",
+]

@@ -1,0 +1,53 @@
+"""Parameter validation, one place: each check raises ValueError with one readable sentence."""
+
+from __future__ import annotations
+
+import math
+
+MAX_WORKERS = 64
+
+
+def probability(name: str, value: float, *, upper_open: bool = False) -> float:
+    """Check that ``value`` lies in [0, 1] (or [0, 1) with ``upper_open``)."""
+    value = float(value)
+    upper_ok = value < 1 if upper_open else value <= 1
+    if not (value >= 0 and upper_ok):
+        bound = "[0, 1)" if upper_open else "[0, 1]"
+        raise ValueError(f"{name} must lie in {bound}, got {value}.")
+    return value
+
+
+def positive(name: str, value: float) -> float:
+    """Check that ``value`` is a finite number > 0."""
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value}.")
+    return value
+
+
+def positive_int(name: str, value: int, *, upper: int | None = None) -> int:
+    """Check that ``value`` is an integer >= 1 (and <= ``upper`` when given)."""
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if upper is not None and value > upper:
+        raise ValueError(f"{name} must be at most {upper}, got {value}.")
+    return int(value)
+
+
+def non_negative_int(name: str, value: int) -> int:
+    """Check that ``value`` is an integer >= 0."""
+    if isinstance(value, bool) or int(value) != value or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
+    return int(value)
+
+
+def choice(name: str, value: str, options: tuple[str, ...]) -> str:
+    """Check that ``value`` is one of ``options``; never fall back to a default silently."""
+    if value not in options:
+        raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(options)}.")
+    return value
+
+
+def workers(value: int) -> int:
+    """Check a worker count: 1..MAX_WORKERS (more workers than cores is allowed)."""
+    return positive_int("workers", value, upper=MAX_WORKERS)

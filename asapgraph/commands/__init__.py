@@ -1,0 +1,1 @@
+"""One module per ``asapgraph`` subcommand; each exposes ``register(subparsers)``."""

@@ -1,0 +1,11 @@
+"""``asapgraph run``: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` subcommand."""
+    parser = subparsers.add_parser("run", help="(in progress)")
+    parser.set_defaults(handler=lambda args: 2)

@@ -1,0 +1,1 @@
+"""The execution engine: partitioned blocks, shared-memory workers, BSP and ASAP rounds."""

@@ -1,0 +1,145 @@
+"""The vertex-program interface: what an algorithm gives the engine, and the block it computes on.
+
+A program says which matrix it pulls from, how to start, how to update a chunk of its own rows
+from the freshest values (Gauss–Seidel inside a partition), how incoming boundary values combine
+with the ghost values already held, and when the whole run has converged. Partitions, mailboxes,
+barriers, NOTIFY-ACK, stochastic reduce, termination and statistics belong to the engine and are
+the same for every program. ``combine`` must be commutative and associative and idempotent
+(``replace`` with the owner's newest value, or ``min``), so the engine may merge in any order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from asapgraph.graph import Graph
+
+COMBINES = ("replace", "min")
+
+
+@dataclass
+class RowChunk:
+    """Rows ``lo:hi`` of a block: the unit of work between two merge points of a round."""
+
+    lo: int
+    hi: int
+    indptr: np.ndarray  # rebased to start at 0, length hi - lo + 1
+    indices: np.ndarray  # local column ids (own rows first, then ghost slots)
+    weights: np.ndarray | None
+    n_columns: int
+
+    @cached_property
+    def matrix(self) -> sp.csr_array:
+        """The chunk as a scipy CSR array (weights, or ones), built once per run."""
+        data = self.weights if self.weights is not None else np.ones(self.indices.size)
+        return sp.csr_array(
+            (data, self.indices, self.indptr), shape=(self.hi - self.lo, self.n_columns)
+        )
+
+    @cached_property
+    def row_of_entry(self) -> np.ndarray:
+        """For each stored entry, its row relative to ``lo`` (for segmented reductions)."""
+        return np.repeat(np.arange(self.hi - self.lo, dtype=np.int64), np.diff(self.indptr))
+
+
+@dataclass
+class Block:
+    """A worker's rows and per-vertex data, in local numbering (owned first, then ghosts)."""
+
+    index: int
+    n_local: int
+    n_ghost: int
+    n_total: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray | None
+    vertices: np.ndarray  # dense global id of each local vertex (owned, then ghosts)
+    data: dict[str, np.ndarray]  # program's per-vertex arrays in the same local layout
+
+    def chunks(self, count: int) -> list[RowChunk]:
+        """Split the owned rows into ``count`` chunks of about equal nnz (at least one row)."""
+        count = max(1, min(count, self.n_local))
+        if self.n_local == 0:
+            return [self._chunk(0, 0)]
+        cumulative = self.indptr[1:] + np.arange(1, self.n_local + 1)
+        targets = cumulative[-1] * np.arange(1, count) / count
+        cuts = np.unique(np.searchsorted(cumulative, targets, side="left") + 1)
+        edges = [0, *[int(c) for c in cuts if 0 < c < self.n_local], self.n_local]
+        return [self._chunk(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+
+    def _chunk(self, lo: int, hi: int) -> RowChunk:
+        start, stop = int(self.indptr[lo]), int(self.indptr[hi])
+        return RowChunk(
+            lo=lo,
+            hi=hi,
+            indptr=self.indptr[lo : hi + 1] - start,
+            indices=self.indices[start:stop],
+            weights=None if self.weights is None else self.weights[start:stop],
+            n_columns=self.n_local + self.n_ghost,
+        )
+
+
+class VertexProgram(ABC):
+    """Base class of every algorithm the engine runs (one short module each in ``algorithms/``).
+
+    Subclasses set ``name``, ``dtype`` and ``combine`` and implement the abstract methods.
+    ``max_iter`` caps rounds; when it is hit, ``must_converge`` programs raise
+    :class:`~asapgraph.ConvergenceError` (as networkx does for PageRank), the others stop there.
+    """
+
+    name: ClassVar[str]
+    dtype: ClassVar[type]
+    combine: ClassVar[str] = "replace"
+    must_converge: ClassVar[bool] = True
+    max_iter: int = 1000
+
+    @abstractmethod
+    def matrix(self, graph: Graph) -> Graph:
+        """The graph whose row v lists the vertices v pulls from (transpose, symmetric, ...)."""
+
+    def vertex_data(self, graph: Graph) -> dict[str, np.ndarray]:
+        """Global per-vertex arrays (length n) the engine lays out for each block."""
+        return {}
+
+    @abstractmethod
+    def init(self, block: Block) -> np.ndarray:
+        """Initial values for the block's owned vertices and ghosts (a pure function of ids)."""
+
+    @abstractmethod
+    def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
+        """Update ``values[chunk.lo:chunk.hi]`` in place from ``values``; return its change."""
+
+    def norm(self, block: Block, values: np.ndarray) -> float:
+        """A block's share of a global scale the convergence test divides by (summed over blocks)."""
+        return 1.0
+
+    @abstractmethod
+    def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
+        """Whether one round whose changes add up to ``total_change`` ends the run."""
+
+    def local_threshold(self, n_local: int, n_total: int) -> float:
+        """A block's share of the convergence threshold (used to detect quiescence in ASAP)."""
+        return 0.0
+
+    def finish(self, values: np.ndarray, graph: Graph) -> np.ndarray:
+        """Turn the gathered state (dense vertex order) into the user-facing result."""
+        return values
+
+    def check_combine(self) -> None:
+        """Refuse an unknown combine name at construction time, not in a worker."""
+        if self.combine not in COMBINES:
+            raise ValueError(f"Unknown combine {self.combine!r}; choose one of {COMBINES}.")
+
+
+def merge_into(combine: str, values: np.ndarray, slots: np.ndarray, incoming: np.ndarray) -> None:
+    """Apply a program's combine to the ghost entries ``values[slots]``."""
+    if combine == "replace":
+        values[slots] = incoming
+    else:
+        values[slots] = np.minimum(values[slots], incoming)

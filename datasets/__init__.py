@@ -1,0 +1,1 @@
+"""Graph datasets: the SNAP catalogue, verified fetching, and generators."""
