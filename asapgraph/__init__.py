@@ -6,11 +6,19 @@ Two execution models over the same partitioned graph: bulk-synchronous (BSP) and
 
 from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError
 from asapgraph.graph import Graph
+from asapgraph.io import read_edgelist
+from asapgraph.api import Result, pagerank, run
+from asapgraph.engine.engine import Engine
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AsapGraphError",
+    "Engine",
+    "Result",
+    "pagerank",
+    "read_edgelist",
+    "run",
     "ConvergenceError",
     "Graph",
     "GraphFormatError",

@@ -1,0 +1,370 @@
+"""The engine: P worker processes, and runs that lay a partitioned graph out in shared memory.
+
+``with Engine(workers=4) as engine: engine.run(program, graph, mode="asap", ...)``. Workers start
+once and serve several runs. For each run the parent partitions the program's matrix, copies the
+blocks, values, mailboxes and control words into one arena (see ``arena.py``), sends each worker a
+small job, unlinks the arena's name as soon as every worker has mapped it, then watches: worker
+messages, worker deaths (process sentinels) and, between them, the convergence trace. Any failure
+— a worker exception, a killed worker, Ctrl-C — aborts the run (abort word, broken barrier, every
+doorbell rung), stops every worker, and raises; nothing is left behind in /dev/shm or the process
+table.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+import multiprocessing_logging
+import numpy as np
+
+from asapgraph import checks
+from asapgraph.engine.arena import Arena
+from asapgraph.engine.blocks import block_from_part
+from asapgraph.engine.mailbox import (
+    COUNTER_FIELDS,
+    HEADER_FIELDS,
+    POLICIES,
+    SLOTS,
+    Edge,
+    header_init,
+)
+from asapgraph.engine.rounds import ABORT, CONTROL_FIELDS, RunSpec, Sync
+from asapgraph.engine.stats import RunStats, TracePoint, worker_report
+from asapgraph.engine.workers import Job, PartInfo, drain, edge_array, part_array, worker_main
+from asapgraph.errors import WorkerError
+from asapgraph.graph import Graph
+from asapgraph.partition import Partitioning, partition
+from asapgraph.program import VertexProgram
+
+MODES = ("bsp", "asap")
+STOP_GRACE = 1.0  # seconds a worker gets to exit before it is killed
+DEFAULT_TRACE_INTERVAL = 0.01
+DEFAULT_CHUNKS = 8
+DEFAULT_MAX_STALENESS = 4
+
+log = logging.getLogger("asapgraph.engine")
+
+
+@dataclass
+class EngineRun:
+    """A finished run: the gathered raw state (dense vertex order), convergence and stats."""
+
+    state: np.ndarray
+    converged: bool
+    stats: RunStats
+
+
+class Engine:
+    """A pool of worker processes that runs vertex programs in BSP or ASAP mode.
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes (1..64; more than the cores is allowed, as stragglers arise).
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        self.workers = checks.workers(workers)
+        self._processes: list[mp.process.BaseProcess] = []
+        self._conns: list = []
+        self._sync: Sync | None = None
+
+    # ------------------------------------------------------------------ lifetime
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        """Whether the workers are up."""
+        return bool(self._processes)
+
+    def start(self) -> None:
+        """Fork the workers (fork: workers share the parent's imports and log handlers)."""
+        if self.running:
+            return
+        context = mp.get_context("fork")
+        _route_worker_logs()
+        self._sync = Sync(
+            barrier=context.Barrier(self.workers),
+            locks=[context.Lock() for _ in range(self.workers)],
+            doorbells=[context.Semaphore(0) for _ in range(self.workers)],
+            quiet_lock=context.Lock(),
+        )
+        for index in range(self.workers):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(
+                target=worker_main,
+                args=(index, child_end, self._sync),
+                name=f"asapgraph-worker-{index}",
+                daemon=True,
+            )
+            process.start()
+            child_end.close()
+            self._processes.append(process)
+            self._conns.append(parent_end)
+
+    def close(self) -> None:
+        """Stop every worker: ask, then terminate, then kill. Idempotent."""
+        for conn in self._conns:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        deadline = time.monotonic() + STOP_GRACE
+        for process in self._processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in self._processes:
+            if process.is_alive():
+                process.kill()
+                process.join(STOP_GRACE)
+        for conn in self._conns:
+            conn.close()
+        self._processes, self._conns = [], []
+
+    # ------------------------------------------------------------------ one run
+    def run(
+        self,
+        program: VertexProgram,
+        graph: Graph,
+        *,
+        mode: str = "bsp",
+        fan_in: int | None = None,
+        max_staleness: int = DEFAULT_MAX_STALENESS,
+        policy: str = "latest",
+        sweeps: int = 1,
+        chunks: int = DEFAULT_CHUNKS,
+        seed: int = 0,
+        straggler: dict[int, float] | None = None,
+        round_delay: dict[int, float] | None = None,
+        order: str = "none",
+        partitioning: Partitioning | None = None,
+        error: Callable[[np.ndarray], float] | None = None,
+        trace_interval: float = DEFAULT_TRACE_INTERVAL,
+    ) -> EngineRun:
+        """Run ``program`` on ``graph`` across the workers; see :func:`asapgraph.run`."""
+        spec = self._spec(program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
+                          straggler or {}, round_delay or {})
+        if not self.running:
+            self.start()
+        stats = RunStats(
+            algorithm=program.name, mode=mode, workers=self.workers, policy=policy,
+            fan_in="all" if fan_in is None else str(fan_in), max_staleness=max_staleness,
+            sweeps=sweeps, straggler=dict(spec.straggler),
+        )
+        began = time.perf_counter()
+        if partitioning is None:
+            partitioning = partition(program.matrix(graph), self.workers, order=order, seed=seed)
+        stats.partition_seconds = time.perf_counter() - began
+
+        began = time.perf_counter()
+        arena, job = _lay_out(program, graph, partitioning, spec, policy)
+        stats.setup_seconds = time.perf_counter() - began
+        try:
+            results = self._execute(arena, job, partitioning, program, graph, error,
+                                    trace_interval, stats)
+            converged = all(result[0] for result in results)
+            for index, (_, worker_stats) in enumerate(results):
+                out_rows = [arena["mb_counters"][e.index] for e in job.edges if e.sender == index]
+                in_rows = [arena["mb_counters"][e.index] for e in job.edges if e.receiver == index]
+                stats.per_worker.append(worker_report(index, worker_stats, out_rows, in_rows))
+            stats.mailboxes = [
+                {"sender": e.sender, "receiver": e.receiver, "entries": e.size,
+                 "messages": int(arena["mb_counters"][e.index][0]),
+                 "bytes": int(arena["mb_counters"][e.index][1])}
+                for e in job.edges
+            ]
+            state = _gather(arena, partitioning, graph.n, program)
+            stats.converged = converged
+            stats.residual = float(sum(w.trace[-1][1] for _, w in results if w.trace))
+        finally:
+            arena.close()
+        return EngineRun(state, converged, stats)
+
+    def _spec(self, program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
+              straggler, round_delay) -> RunSpec:
+        checks.choice("mode", mode, MODES)
+        checks.choice("policy", policy, POLICIES)
+        if fan_in is not None:
+            checks.positive_int("fan_in", fan_in)
+        checks.positive_int("max_staleness", max_staleness)
+        checks.positive_int("sweeps", sweeps)
+        checks.positive_int("chunks", chunks)
+        for worker, factor in straggler.items():
+            if not 0 <= worker < self.workers:
+                raise ValueError(f"straggler worker {worker} is not in 0..{self.workers - 1}.")
+            checks.positive(f"straggler factor of worker {worker}", factor)
+        return RunSpec(mode=mode, policy=policy, fan_in=fan_in, max_staleness=max_staleness,
+                       sweeps=sweeps, chunks=chunks, seed=seed, max_iter=program.max_iter,
+                       straggler=dict(straggler), round_delay=dict(round_delay))
+
+    def _execute(self, arena, job, partitioning, program, graph, error, trace_interval,
+                 stats) -> list[tuple[bool, object]]:
+        sync = self._sync
+        assert sync is not None
+        for doorbell in sync.doorbells:
+            drain(doorbell)
+        if sync.barrier.broken:
+            sync.barrier.reset()
+        began = time.perf_counter()
+        job = Job(**{**job.__dict__, "start": began})
+        try:
+            for conn in self._conns:
+                conn.send(job)
+            results: dict[int, tuple[bool, object]] = {}
+            attached = 0
+            next_sample = began
+            while len(results) < self.workers:
+                ready = wait(self._conns + [p.sentinel for p in self._processes],
+                             timeout=trace_interval)
+                for item in ready:
+                    if item in self._conns:
+                        message = item.recv()
+                        kind, index = message[0], message[1]
+                        if kind == "attached":
+                            attached += 1
+                            if attached == self.workers:
+                                arena.unlink()
+                        elif kind == "done":
+                            results[index] = (message[2], message[3])
+                        elif kind == "error":
+                            raise WorkerError(index, f"raised an exception:\n{message[2]}")
+                        else:
+                            raise WorkerError(index, "aborted the run")
+                    else:
+                        index = [p.sentinel for p in self._processes].index(item)
+                        raise WorkerError(index, _death(self._processes[index]))
+                now = time.perf_counter()
+                if now >= next_sample:
+                    stats.trace.append(_sample(arena, partitioning, graph, program, error,
+                                               now - began))
+                    next_sample = now + trace_interval
+            stats.compute_seconds = time.perf_counter() - began
+            stats.trace.append(_sample(arena, partitioning, graph, program, error,
+                                       stats.compute_seconds))
+            return [results[i] for i in range(self.workers)]
+        except BaseException:
+            self._abort(arena)
+            raise
+
+    def _abort(self, arena: Arena) -> None:
+        """Stop a run that cannot finish: tell the workers, wake them, then stop them all."""
+        arena["ctl"][ABORT] = 1
+        if self._sync is not None:
+            self._sync.barrier.abort()
+            for doorbell in self._sync.doorbells:
+                doorbell.release()
+        self.close()
+
+
+def _death(process: mp.process.BaseProcess) -> str:
+    process.join(0.1)
+    code = process.exitcode
+    if code is not None and code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited unexpectedly with status {code}"
+
+
+def _route_worker_logs() -> None:
+    """Send worker log records to the parent's handlers (once per process)."""
+    root = logging.getLogger()
+    if root.handlers and not any(
+        isinstance(h, multiprocessing_logging.MultiProcessingHandler) for h in root.handlers
+    ):
+        multiprocessing_logging.install_mp_handler(root)
+
+
+def _lay_out(program: VertexProgram, graph: Graph, partitioning: Partitioning, spec: RunSpec,
+             policy: str) -> tuple[Arena, Job]:
+    """Create the run's arena and fill it; return it with the job the workers will receive."""
+    parts = partitioning.parts
+    vertex_data = program.vertex_data(graph)
+    blocks = [block_from_part(part, vertex_data) for part in parts]
+    edges, offset = [], 0
+    for part in parts:
+        for q in sorted(part.recv):
+            size = part.recv[q].size
+            edges.append(Edge(len(edges), q, part.index, offset, size))
+            offset += size
+    dtype = np.dtype(program.dtype)
+    specs: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+    for part, block in zip(parts, blocks, strict=True):
+        p = part.index
+        specs[part_array(p, "indptr")] = (part.indptr.dtype, part.indptr.shape)
+        specs[part_array(p, "indices")] = (part.indices.dtype, part.indices.shape)
+        if part.weights is not None:
+            specs[part_array(p, "weights")] = (part.weights.dtype, part.weights.shape)
+        specs[part_array(p, "vertices")] = (block.vertices.dtype, block.vertices.shape)
+        specs[part_array(p, "values")] = (dtype, (block.vertices.size,))
+        for name, array in block.data.items():
+            specs[part_array(p, f"data.{name}")] = (array.dtype, array.shape)
+    for edge in edges:
+        specs[edge_array(edge.index, "pack")] = (np.int64, (edge.size,))
+        specs[edge_array(edge.index, "slots")] = (np.int64, (edge.size,))
+    workers = len(parts)
+    specs.update({
+        "mb_header": (np.int64, (len(edges), HEADER_FIELDS)),
+        "mb_meta": (np.int64, (len(edges), SLOTS, 2)),
+        "mb_values": (dtype, (SLOTS * offset,)),
+        "mb_positions": (np.int32, (SLOTS * offset,)),
+        "mb_counters": (np.int64, (len(edges), COUNTER_FIELDS)),
+        "ctl": (np.int64, (CONTROL_FIELDS,)),
+        "w_change": (np.float64, (2, workers)),
+        "w_norm": (np.float64, (2, workers)),
+        "w_quiet": (np.int64, (workers,)),
+        "w_last_change": (np.float64, (workers,)),
+    })
+    arena = Arena.create(specs)
+    try:
+        for part, block in zip(parts, blocks, strict=True):
+            p = part.index
+            arena[part_array(p, "indptr")][:] = part.indptr
+            arena[part_array(p, "indices")][:] = part.indices
+            if part.weights is not None:
+                arena[part_array(p, "weights")][:] = part.weights
+            arena[part_array(p, "vertices")][:] = block.vertices
+            for name, array in block.data.items():
+                arena[part_array(p, f"data.{name}")][:] = array
+            arena[part_array(p, "values")][:] = program.init(block)
+        for edge in edges:
+            arena[edge_array(edge.index, "pack")][:] = parts[edge.sender].send[edge.receiver]
+            receiver = parts[edge.receiver]
+            arena[edge_array(edge.index, "slots")][:] = receiver.n_local + receiver.recv[edge.sender]
+        header_init(arena["mb_header"])
+        arena["w_last_change"][:] = np.inf
+    except BaseException:
+        arena.close()
+        raise
+    infos = tuple(
+        PartInfo(part.n_local, part.n_ghost, part.n_total, tuple(vertex_data),
+                 part.weights is not None)
+        for part in parts
+    )
+    job = Job(arena.layout, program, spec, tuple(edges), infos, policy, 0.0)
+    return arena, job
+
+
+def _gather(arena: Arena, partitioning: Partitioning, n: int, program: VertexProgram) -> np.ndarray:
+    """The owned values of every part, in dense vertex order."""
+    return partitioning.gather(
+        [arena[part_array(part.index, "values")] for part in partitioning.parts], n
+    ).astype(program.dtype, copy=False)
+
+
+def _sample(arena: Arena, partitioning: Partitioning, graph: Graph, program: VertexProgram,
+            error: Callable[[np.ndarray], float] | None, at: float) -> TracePoint:
+    """One trace point: the sum of each worker's last change and, if asked, the error now."""
+    change = float(arena["w_last_change"].sum())
+    if error is None:
+        return TracePoint(at, change)
+    state = _gather(arena, partitioning, graph.n, program)
+    return TracePoint(at, change, float(error(program.finish(state, graph))))

@@ -1,0 +1,155 @@
+"""Run statistics: timings, per-worker work and waiting, traffic, and the convergence trace."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+
+from asapgraph.engine.rounds import WorkerStats
+
+
+@dataclass
+class WorkerReport:
+    """One worker's figures for a run (seconds, counts, bytes)."""
+
+    worker: int
+    rounds: int
+    compute: float
+    wait: float
+    merge: float
+    idle: float
+    messages_sent: int
+    bytes_sent: int
+    messages_received: int
+    bytes_received: int
+    deferred: int
+    superseded: int
+    max_staleness: int
+    verifications: int
+
+
+@dataclass
+class TracePoint:
+    """The run as the parent saw it at one moment: total of each worker's last change, error."""
+
+    time: float
+    change: float
+    error: float | None = None
+
+
+@dataclass
+class RunStats:
+    """Everything a run measured; printable as a table, serialisable as JSON."""
+
+    algorithm: str
+    mode: str
+    workers: int
+    policy: str
+    fan_in: str
+    max_staleness: int
+    sweeps: int
+    straggler: dict[int, float]
+    converged: bool = False
+    residual: float = float("nan")
+    load_seconds: float = 0.0
+    partition_seconds: float = 0.0
+    setup_seconds: float = 0.0
+    compute_seconds: float = 0.0
+    per_worker: list[WorkerReport] = field(default_factory=list)
+    mailboxes: list[dict[str, int]] = field(default_factory=list)
+    trace: list[TracePoint] = field(default_factory=list)
+
+    @property
+    def rounds(self) -> tuple[int, float, int]:
+        """Rounds over workers: (min, median, max)."""
+        counts = [w.rounds for w in self.per_worker] or [0]
+        return min(counts), statistics.median(counts), max(counts)
+
+    @property
+    def messages(self) -> int:
+        """Messages posted by all workers."""
+        return sum(w.messages_sent for w in self.per_worker)
+
+    @property
+    def bytes(self) -> int:
+        """Payload bytes posted by all workers."""
+        return sum(w.bytes_sent for w in self.per_worker)
+
+    @property
+    def wait_share(self) -> float:
+        """Share of worker time spent waiting (barrier or NOTIFY) or idle."""
+        waited = sum(w.wait + w.idle for w in self.per_worker)
+        busy = sum(w.compute + w.merge for w in self.per_worker)
+        return waited / (waited + busy) if waited + busy > 0 else 0.0
+
+    def time_to_error(self, target: float) -> float | None:
+        """First trace time at which the error to the reference was <= target."""
+        for point in self.trace:
+            if point.error is not None and point.error <= target:
+                return point.time
+        return None
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON, with the derived totals alongside the raw figures."""
+        data = asdict(self)
+        data["straggler"] = {str(k): v for k, v in self.straggler.items()}
+        data["totals"] = {
+            "rounds_min_median_max": list(self.rounds),
+            "messages": self.messages,
+            "bytes": self.bytes,
+            "wait_share": self.wait_share,
+        }
+        return data
+
+    def to_json(self, **kwargs) -> str:
+        """The statistics as a JSON document."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def table(self) -> str:
+        """A fixed-width table: one line of totals, then one line per worker."""
+        lo, med, hi = self.rounds
+        lines = [
+            f"{self.algorithm} {self.mode} workers={self.workers} policy={self.policy} "
+            f"fan_in={self.fan_in} max_staleness={self.max_staleness} sweeps={self.sweeps}"
+            + (f" straggler={self.straggler}" if self.straggler else ""),
+            f"converged={self.converged} residual={self.residual:.3e} rounds={lo}/{med:g}/{hi} "
+            f"messages={self.messages} MB={self.bytes / 1e6:.3f} wait={100 * self.wait_share:.1f}%",
+            f"time: load {self.load_seconds:.3f}s  partition {self.partition_seconds:.3f}s  "
+            f"setup {self.setup_seconds:.3f}s  compute {self.compute_seconds:.3f}s",
+            f"{'worker':>6} {'rounds':>7} {'compute':>8} {'wait':>8} {'merge':>8} {'idle':>8} "
+            f"{'msgs out':>8} {'MB out':>8} {'msgs in':>8} {'deferred':>8} {'supersd':>8} "
+            f"{'stale':>5}",
+        ]
+        for w in self.per_worker:
+            lines.append(
+                f"{w.worker:>6} {w.rounds:>7} {w.compute:>8.3f} {w.wait:>8.3f} {w.merge:>8.3f} "
+                f"{w.idle:>8.3f} {w.messages_sent:>8} {w.bytes_sent / 1e6:>8.3f} "
+                f"{w.messages_received:>8} {w.deferred:>8} {w.superseded:>8} {w.max_staleness:>5}"
+            )
+        return "\n".join(lines)
+
+
+def worker_report(index: int, stats: WorkerStats, counters_out, counters_in) -> WorkerReport:
+    """Combine a worker's own figures with the counters of its outgoing and incoming mailboxes."""
+    from asapgraph.engine import mailbox as mb
+
+    def total(rows, column: int) -> int:
+        return int(sum(int(row[column]) for row in rows))
+
+    return WorkerReport(
+        worker=index,
+        rounds=stats.rounds,
+        compute=stats.compute,
+        wait=stats.wait,
+        merge=stats.merge,
+        idle=stats.idle,
+        messages_sent=total(counters_out, mb.SENT_MSGS),
+        bytes_sent=total(counters_out, mb.SENT_BYTES),
+        messages_received=total(counters_in, mb.RECV_MSGS),
+        bytes_received=total(counters_in, mb.RECV_BYTES),
+        deferred=total(counters_out, mb.DEFERRED),
+        superseded=total(counters_out, mb.SUPERSEDED),
+        max_staleness=stats.max_staleness,
+        verifications=stats.verifications,
+    )
