@@ -1,11 +1,69 @@
-"""``asapgraph run``: placeholder until its issue lands."""
+"""``asapgraph run ALGO FILE``: one algorithm, BSP or ASAP, results written atomically."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from asapgraph.api import Result, run
+from asapgraph.commands.common import add_graph_arguments, load_graph_argument
+from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
+from asapgraph.io.results import write_atomically, write_values
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``run`` subcommand."""
-    parser = subparsers.add_parser("run", help="(in progress)")
-    parser.set_defaults(handler=lambda args: 2)
+    parser = subparsers.add_parser(
+        "run", help="run pagerank, cc or lpa on a graph",
+        description="Run one algorithm on a graph across worker processes, BSP or ASAP.",
+    )
+    parser.add_argument("algorithm", choices=("pagerank", "cc", "lpa"))
+    add_graph_arguments(parser)
+    add_engine_arguments(parser)
+    parser.add_argument("--out", metavar="PATH", help="write original_id<TAB>value lines here")
+    parser.add_argument("--stats", metavar="PATH.json", help="write the run statistics as JSON")
+    parser.add_argument("--show-stats", action="store_true", help="print the per-worker table")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Load, run, write, summarise."""
+    loaded = load_graph_argument(args)
+    program = make_program(args)
+    result = run(program, loaded.graph, **engine_options(args))
+    result.stats.load_seconds = loaded.seconds
+    if args.out:
+        header = (f"{args.algorithm} on {args.graph}: original_id\tvalue "
+                  f"(mode={args.mode}, workers={args.workers})")
+        write_values(args.out, loaded.graph.ids, result.values, header)
+    if args.stats:
+        write_atomically(args.stats, lambda h: json.dump(result.stats.to_dict(), h, indent=1))
+    print(summary(args.algorithm, result), file=sys.stdout)
+    if args.show_stats:
+        print(result.stats.table())
+    return 0
+
+
+def summary(algorithm: str, result: Result) -> str:
+    """A few lines a person reads after a run."""
+    stats = result.stats
+    lo, med, hi = stats.rounds
+    lines = [
+        f"{algorithm}: n={result.graph.n} m={result.graph.m} mode={stats.mode} "
+        f"workers={stats.workers} converged={stats.converged}",
+        f"rounds min/median/max {lo}/{med:g}/{hi}, compute {stats.compute_seconds:.3f}s, "
+        f"waiting {100 * stats.wait_share:.1f}%, {stats.messages} messages, "
+        f"{stats.bytes / 1e6:.2f} MB",
+    ]
+    lines.extend(algorithm_lines(algorithm, result))
+    return "\n".join(lines)
+
+
+def algorithm_lines(algorithm: str, result: Result) -> list[str]:
+    """What each algorithm adds to the summary."""
+    if algorithm == "pagerank":
+        top = result.values.argsort()[::-1][:5]
+        ranked = ", ".join(f"{result.graph.ids[v]} ({result.values[v]:.4g})" for v in top)
+        return [f"top vertices: {ranked}"]
+    return []

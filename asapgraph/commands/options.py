@@ -1,0 +1,81 @@
+"""Engine and algorithm options shared by ``run`` and ``compare``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.engine.engine import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS
+from asapgraph.program import VertexProgram
+
+
+def straggler_argument(text: str) -> tuple[int, float]:
+    """Parse ``W:F`` (worker W runs F times slower)."""
+    worker, sep, factor = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(worker), float(factor)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WORKER:FACTOR, got {text!r}") from None
+
+
+def fan_in_argument(text: str) -> int | None:
+    """``all`` or a positive integer."""
+    if text == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {text!r}")
+    return value
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """Mode, workers, stochastic reduce, stragglers and the algorithm's own knobs."""
+    parser.add_argument("--mode", choices=("bsp", "asap"), default="bsp")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (1..64)")
+    parser.add_argument("--fan-in", type=fan_in_argument, default=None, metavar="{K,all}",
+                        help="in-neighbour mailboxes waited for per ASAP round (default all)")
+    parser.add_argument("--max-staleness", type=int, default=DEFAULT_MAX_STALENESS,
+                        help="rounds a neighbour may go unmerged before it is waited for")
+    parser.add_argument("--policy", choices=("latest", "queue"), default="latest",
+                        help="mailbox policy: newest version supersedes, or strict NOTIFY-ACK")
+    parser.add_argument("--sweeps", type=int, default=1, help="local sweeps per round")
+    parser.add_argument("--chunks", type=int, default=DEFAULT_CHUNKS,
+                        help="row chunks per sweep (merge points in ASAP)")
+    parser.add_argument("--order", choices=("none", "degree", "random"), default="none",
+                        help="vertex reordering before the contiguous split")
+    parser.add_argument("--straggler", type=straggler_argument, action="append", default=[],
+                        metavar="W:F", help="worker W runs F times slower (repeatable)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tol", type=float, default=1e-6, help="PageRank tolerance per vertex")
+    parser.add_argument("--damping", type=float, default=0.85, help="PageRank damping")
+    parser.add_argument("--max-iter", type=int, default=None, help="round cap")
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for :func:`asapgraph.run` from parsed arguments."""
+    return {
+        "workers": args.workers,
+        "mode": args.mode,
+        "fan_in": args.fan_in,
+        "max_staleness": args.max_staleness,
+        "policy": args.policy,
+        "sweeps": args.sweeps,
+        "chunks": args.chunks,
+        "order": args.order,
+        "seed": args.seed,
+        "straggler": dict(args.straggler),
+    }
+
+
+def make_program(args: argparse.Namespace) -> VertexProgram:
+    """The vertex program named on the command line, with its options."""
+    extra = {} if args.max_iter is None else {"max_iter": args.max_iter}
+    if args.algorithm == "pagerank":
+        return PageRank(damping=args.damping, tol=args.tol, **extra)
+    raise ValueError(f"Unknown algorithm {args.algorithm!r}.")
