@@ -106,8 +106,9 @@ def partition(matrix: Graph, parts: int, *, order: str = "none", seed: int = 0) 
     owner = (np.searchsorted(bounds, rank, side="right") - 1).astype(np.int64)
     owner = np.minimum(owner, parts - 1)
 
+    scratch = np.full(n, -1, dtype=np.int64)  # vertex -> ghost slot, reset after each part
     built = [
-        _build_part(matrix, p, positions[bounds[p] : bounds[p + 1]], rank, bounds, owner)
+        _build_part(matrix, p, positions[bounds[p] : bounds[p + 1]], rank, bounds, owner, scratch)
         for p in range(parts)
     ]
     for part in built:
@@ -124,6 +125,7 @@ def _build_part(
     rank: np.ndarray,
     bounds: np.ndarray,
     owner: np.ndarray,
+    scratch: np.ndarray,
 ) -> Part:
     starts, stops = matrix.indptr[vertices], matrix.indptr[vertices + 1]
     lengths = stops - starts
@@ -135,18 +137,21 @@ def _build_part(
 
     col_owner = owner[columns]
     is_ghost = col_owner != p
-    # Ghost slots sorted by (owner, position) so each owner's slots form one run.
-    ghost_vertices = np.unique(columns[is_ghost])
+    # Ghost slots sorted by (owner, position) so each owner's slots form one run. Marking in an
+    # n-sized scratch array is O(n + nnz), where np.unique/searchsorted would sort.
+    ghost_columns = columns[is_ghost]
+    scratch[ghost_columns] = 0
+    ghost_vertices = np.flatnonzero(scratch >= 0)
     ghost_key = owner[ghost_vertices] * (rank.size + 1) + rank[ghost_vertices]
     ghost_vertices = ghost_vertices[np.argsort(ghost_key, kind="stable")]
     ghost_owner = owner[ghost_vertices]
+    scratch[ghost_vertices] = np.arange(ghost_vertices.size)
 
     n_local = vertices.size
     local = np.empty(columns.size, dtype=np.int64)
     local[~is_ghost] = rank[columns[~is_ghost]] - bounds[p]
-    sorted_ghosts = np.sort(ghost_vertices)
-    slot_in_sorted = np.argsort(ghost_vertices, kind="stable")
-    local[is_ghost] = n_local + slot_in_sorted[np.searchsorted(sorted_ghosts, columns[is_ghost])]
+    local[is_ghost] = n_local + scratch[ghost_columns]
+    scratch[ghost_vertices] = -1
 
     recv: dict[int, np.ndarray] = {}
     if ghost_owner.size:

@@ -18,7 +18,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from asapgraph.graph import Graph
+from asapgraph.graph import Graph, index_dtype
 
 COMBINES = ("replace", "min")
 
@@ -33,14 +33,17 @@ class RowChunk:
     indices: np.ndarray  # local column ids (own rows first, then ghost slots)
     weights: np.ndarray | None
     n_columns: int
+    ones: np.ndarray  # shared by a block's chunks: unit values for unweighted rows
 
     @cached_property
     def matrix(self) -> sp.csr_array:
         """The chunk as a scipy CSR array (weights, or ones), built once per run."""
-        data = self.weights if self.weights is not None else np.ones(self.indices.size)
-        return sp.csr_array(
-            (data, self.indices, self.indptr), shape=(self.hi - self.lo, self.n_columns)
-        )
+        data = self.weights if self.weights is not None else self.ones[: self.indices.size]
+        # Assigned, not passed to the constructor: scipy copies index arrays that are views
+        # (these are views of shared memory, and must stay so).
+        matrix = sp.csr_array((self.hi - self.lo, self.n_columns), dtype=np.float64)
+        matrix.indptr, matrix.indices, matrix.data = self.indptr, self.indices, data
+        return matrix
 
     @cached_property
     def row_of_entry(self) -> np.ndarray:
@@ -66,22 +69,29 @@ class Block:
         """Split the owned rows into ``count`` chunks of about equal nnz (at least one row)."""
         count = max(1, min(count, self.n_local))
         if self.n_local == 0:
-            return [self._chunk(0, 0)]
+            return [self._chunk(0, 0, np.ones(0))]
         cumulative = self.indptr[1:] + np.arange(1, self.n_local + 1)
         targets = cumulative[-1] * np.arange(1, count) / count
         cuts = np.unique(np.searchsorted(cumulative, targets, side="left") + 1)
         edges = [0, *[int(c) for c in cuts if 0 < c < self.n_local], self.n_local]
-        return [self._chunk(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        longest = max(int(self.indptr[hi] - self.indptr[lo]) for lo, hi in zip(edges, edges[1:]))
+        ones = np.ones(0 if self.weights is not None else longest)
+        return [
+            self._chunk(lo, hi, ones) for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
 
-    def _chunk(self, lo: int, hi: int) -> RowChunk:
+    def _chunk(self, lo: int, hi: int, ones: np.ndarray) -> RowChunk:
         start, stop = int(self.indptr[lo]), int(self.indptr[hi])
         return RowChunk(
             lo=lo,
             hi=hi,
-            indptr=self.indptr[lo : hi + 1] - start,
+            # int32 offsets when they fit: scipy then keeps the int32 indices as they are
+            # (a view of shared memory) instead of upcasting both to int64 copies.
+            indptr=(self.indptr[lo : hi + 1] - start).astype(index_dtype(stop - start + 1)),
             indices=self.indices[start:stop],
             weights=None if self.weights is None else self.weights[start:stop],
             n_columns=self.n_local + self.n_ghost,
+            ones=ones,
         )
 
 
