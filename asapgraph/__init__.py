@@ -4,24 +4,24 @@ Two execution models over the same partitioned graph: bulk-synchronous (BSP) and
 (NOTIFY-ACK point-to-point synchronisation with stochastic reduce).
 """
 
+from asapgraph.api import Result, pagerank, run
+from asapgraph.engine.engine import Engine
 from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError
 from asapgraph.graph import Graph
 from asapgraph.io import read_edgelist
-from asapgraph.api import Result, pagerank, run
-from asapgraph.engine.engine import Engine
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AsapGraphError",
+    "ConvergenceError",
     "Engine",
+    "Graph",
+    "GraphFormatError",
     "Result",
+    "WorkerError",
+    "__version__",
     "pagerank",
     "read_edgelist",
     "run",
-    "ConvergenceError",
-    "Graph",
-    "GraphFormatError",
-    "WorkerError",
-    "__version__",
 ]

@@ -207,7 +207,8 @@ class Graph:
             dst.append(position[edge[1]])
             if weight:
                 w.append(edge[2])
-        if all(isinstance(node, (int, np.integer)) and not isinstance(node, bool) for node in nodes):
+        integer = (int, np.integer)
+        if all(isinstance(node, integer) and not isinstance(node, bool) for node in nodes):
             ids = np.asarray(nodes, dtype=np.int64)
         else:
             ids = np.empty(len(nodes), dtype=object)

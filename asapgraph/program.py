@@ -10,6 +10,7 @@ the same for every program. ``combine`` must be commutative and associative and 
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
@@ -74,11 +75,10 @@ class Block:
         targets = cumulative[-1] * np.arange(1, count) / count
         cuts = np.unique(np.searchsorted(cumulative, targets, side="left") + 1)
         edges = [0, *[int(c) for c in cuts if 0 < c < self.n_local], self.n_local]
-        longest = max(int(self.indptr[hi] - self.indptr[lo]) for lo, hi in zip(edges, edges[1:]))
+        bounds = list(itertools.pairwise(edges))
+        longest = max(int(self.indptr[hi] - self.indptr[lo]) for lo, hi in bounds)
         ones = np.ones(0 if self.weights is not None else longest)
-        return [
-            self._chunk(lo, hi, ones) for lo, hi in zip(edges[:-1], edges[1:], strict=True)
-        ]
+        return [self._chunk(lo, hi, ones) for lo, hi in bounds]
 
     def _chunk(self, lo: int, hi: int, ones: np.ndarray) -> RowChunk:
         start, stop = int(self.indptr[lo]), int(self.indptr[hi])
@@ -126,7 +126,7 @@ class VertexProgram(ABC):
         """Update ``values[chunk.lo:chunk.hi]`` in place from ``values``; return its change."""
 
     def norm(self, block: Block, values: np.ndarray) -> float:
-        """A block's share of a global scale the convergence test divides by (summed over blocks)."""
+        """A block's share of the global scale the convergence test divides by."""
         return 1.0
 
     @abstractmethod

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-SNAP_DIR = Path(
-    os.environ.get("ASAPGRAPH_SNAP_DIR", Path(__file__).resolve().parents[2] / "shared/datasets/snap")
-)
+DEFAULT_SNAP_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "snap"
+SNAP_DIR = Path(os.environ.get("ASAPGRAPH_SNAP_DIR", DEFAULT_SNAP_DIR))
 SNAP_GRAPHS = (
     "ca-GrQc.txt",
     "ca-HepTh.txt",

@@ -12,6 +12,7 @@ table.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import signal
@@ -116,10 +117,8 @@ class Engine:
     def close(self) -> None:
         """Stop every worker: ask, then terminate, then kill. Idempotent."""
         for conn in self._conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
         deadline = time.monotonic() + STOP_GRACE
         for process in self._processes:
             process.join(max(0.0, deadline - time.monotonic()))
@@ -338,7 +337,8 @@ def _lay_out(program: VertexProgram, graph: Graph, partitioning: Partitioning, s
         for edge in edges:
             arena[edge_array(edge.index, "pack")][:] = parts[edge.sender].send[edge.receiver]
             receiver = parts[edge.receiver]
-            arena[edge_array(edge.index, "slots")][:] = receiver.n_local + receiver.recv[edge.sender]
+            slots = receiver.n_local + receiver.recv[edge.sender]
+            arena[edge_array(edge.index, "slots")][:] = slots
         header_init(arena["mb_header"])
         arena["w_last_change"][:] = np.inf
     except BaseException:

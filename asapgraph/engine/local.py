@@ -37,17 +37,13 @@ def solve_local(
     block = block_from_part(part, program.vertex_data(graph))
     values = program.init(block)
     row_chunks = block.chunks(chunks)
-    residual = float("inf")
-    for rounds in range(1, program.max_iter + 1):
-        residual = 0.0
+    residual, rounds, converged = float("inf"), 0, False
+    while rounds < program.max_iter and not converged:
         for _ in range(sweeps):
             residual = sum(program.step(block, values, chunk) for chunk in row_chunks)
-        if program.converged(residual, program.norm(block, values), block.n_total):
-            break
-    else:
-        rounds = program.max_iter
-        return LocalSolution(_gathered(values, part.vertices), rounds, False, residual)
-    return LocalSolution(_gathered(values, part.vertices), rounds, True, residual)
+        rounds += 1
+        converged = program.converged(residual, program.norm(block, values), block.n_total)
+    return LocalSolution(_gathered(values, part.vertices), rounds, converged, residual)
 
 
 def _gathered(values: np.ndarray, vertices: np.ndarray) -> np.ndarray:

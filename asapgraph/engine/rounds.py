@@ -36,7 +36,7 @@ CONTROL_FIELDS = 8
 WAKE_INTERVAL = 0.05  # seconds a blocked waiter sleeps before re-checking abort/verify
 
 
-class Aborted(Exception):
+class Aborted(Exception):  # noqa: N818 (a signal to unwind, not an error)
     """The parent aborted the run (another worker failed, or the user interrupted)."""
 
 

@@ -18,7 +18,7 @@ import numpy as np
 def write_atomically(path: str | Path, write: Callable[[IO[str]], None]) -> None:
     """Call ``write`` on a temp file in ``path``'s folder and rename it to ``path`` on success."""
     path = Path(path)
-    handle = tempfile.NamedTemporaryFile(
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, before the rename)
         "w", dir=path.parent or ".", prefix=f".{path.name}.", suffix=".part", delete=False
     )
     try:
@@ -33,10 +33,8 @@ def write_atomically(path: str | Path, write: Callable[[IO[str]], None]) -> None
 
 def write_values(path: str | Path, ids: np.ndarray, values: np.ndarray, header: str) -> None:
     """One ``original_id<TAB>value`` line per vertex after a ``#`` header line."""
-    if values.dtype.kind == "f":
-        text_values = np.char.mod("%.17g", values)
-    else:
-        text_values = values.astype(str)
+    floats = values.dtype.kind == "f"
+    text_values = np.char.mod("%.17g", values) if floats else values.astype(str)
 
     def write(handle: IO[str]) -> None:
         handle.write(f"# {header}\n")
