@@ -9,6 +9,7 @@ row update is one sparse dot product: ``y_v = (1 − d)·p_v + d·Σ_u w_uv·s_u
 
 from __future__ import annotations
 
+import copy
 from typing import ClassVar
 
 import numpy as np
@@ -22,16 +23,25 @@ DEFAULT_TOL = 1e-6  # networkx's default: stop when one round's L1 change < n·t
 
 
 class PageRank(VertexProgram):
-    """PageRank with damping ``damping``; converged when one round's L1 change < n·``tol``.
+    """PageRank with damping ``damping``; ``tol`` bounds the L1 error per vertex.
 
     Parameters
     ----------
     damping : float
         Probability of following a link, in [0, 1).
     tol : float
-        Per-vertex tolerance, as networkx's ``tol``.
+        Per-vertex tolerance: the run stops once the L1 error bound is below n·tol.
     max_iter : int
         Rounds before :class:`~asapgraph.ConvergenceError` is raised.
+    personalization : numpy.ndarray, optional
+        Teleport distribution by dense id (normalised here); uniform when omitted. Dangling
+        vertices redistribute their rank the same way (see :func:`asapgraph.pagerank` for a
+        different ``dangling`` distribution).
+    nstart : numpy.ndarray, optional
+        Starting ranks by dense id (normalised here); uniform when omitted.
+    weighted : bool
+        Follow links in proportion to edge weights when the graph has them (networkx's
+        ``weight="weight"``); otherwise every link counts once.
     """
 
     name: ClassVar[str] = "pagerank"
@@ -40,32 +50,62 @@ class PageRank(VertexProgram):
     must_converge: ClassVar[bool] = True
 
     def __init__(
-        self, damping: float = DEFAULT_DAMPING, tol: float = DEFAULT_TOL, max_iter: int = 1000
+        self,
+        damping: float = DEFAULT_DAMPING,
+        tol: float = DEFAULT_TOL,
+        max_iter: int = 1000,
+        *,
+        personalization: np.ndarray | None = None,
+        nstart: np.ndarray | None = None,
+        weighted: bool = True,
     ) -> None:
         self.damping = checks.probability("damping", damping, upper_open=True)
         self.tol = checks.positive("tol", tol)
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
+        self.personalization = checks.distribution("personalization", personalization)
+        self.nstart = checks.distribution("nstart", nstart)
+        self.weighted = bool(weighted)
+
+    def shipped(self) -> PageRank:
+        """Workers get the parameters only: per-vertex inputs travel in ``vertex_data``."""
+        light = copy.copy(self)
+        light.personalization = light.nstart = None
+        return light
 
     def matrix(self, graph: Graph) -> Graph:
         """Pull from in-neighbours: the transpose (an undirected graph is its own)."""
-        return graph.transpose
+        return graph.transpose if self.weights_used(graph) else graph.unweighted.transpose
 
     def vertex_data(self, graph: Graph) -> dict[str, np.ndarray]:
-        """``scale`` turns a rank into the published state: 1/outweight, or 1 when dangling."""
-        if graph.weighted:
-            outweight = np.bincount(
-                np.repeat(np.arange(graph.n), graph.out_degree), graph.weights, minlength=graph.n
-            )
+        """``scale`` (1/outweight, 1 if dangling), the teleport term, and the start ranks."""
+        n = graph.n
+        if graph.weighted and self.weighted:
+            rows = np.repeat(np.arange(n), graph.out_degree)
+            outweight = np.bincount(rows, graph.weights, minlength=n)
         else:
             outweight = graph.out_degree.astype(np.float64)
-        scale = np.ones(graph.n)
+        scale = np.ones(n)
         np.divide(1.0, outweight, out=scale, where=outweight != 0)
-        teleport = np.full(graph.n, (1.0 - self.damping) / max(graph.n, 1))
-        return {"scale": scale, "teleport": teleport}
+        uniform = np.full(n, 1.0 / max(n, 1))
+        teleport = self._dense("personalization", self.personalization, n, uniform)
+        start = self._dense("nstart", self.nstart, n, uniform)
+        return {"scale": scale, "teleport": (1.0 - self.damping) * teleport, "start": start}
+
+    def weights_used(self, graph: Graph) -> bool:
+        """Whether the run follows edge weights."""
+        return graph.weighted and self.weighted
+
+    @staticmethod
+    def _dense(name: str, values: np.ndarray | None, n: int, default: np.ndarray) -> np.ndarray:
+        if values is None:
+            return default
+        if values.shape != (n,):
+            raise ValueError(f"{name} must have one entry per vertex ({n}), got {values.shape}.")
+        return values
 
     def init(self, block: Block) -> np.ndarray:
-        """Start from the uniform vector 1/n (networkx's default ``nstart``)."""
-        return block.data["scale"] / max(block.n_total, 1)
+        """Start from ``nstart`` (networkx's default: uniform), in published-state form."""
+        return block.data["start"] * block.data["scale"]
 
     def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
         """One sweep over the chunk's rows; returns the L1 change of their ranks."""
@@ -98,9 +138,26 @@ class PageRank(VertexProgram):
         """A block's share of the stopping threshold on the unnormalised change (sum y ≥ 1 − d)."""
         return n_local * self.tol * (1.0 - self.damping) ** 2 / self.damping
 
+    def ranks(self, values: np.ndarray, graph: Graph) -> np.ndarray:
+        """The solution y of the linear system (published states with the scaling undone)."""
+        return values / self.vertex_data(graph)["scale"]
+
     def finish(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """Undo the scaling and normalise to sum 1."""
-        scale = self.vertex_data(graph)["scale"]
-        rank = values / scale
+        rank = self.ranks(values, graph)
         total = rank.sum()
         return rank / total if total > 0 else rank
+
+    def with_dangling(
+        self, teleported: np.ndarray, dangled: np.ndarray, graph: Graph
+    ) -> np.ndarray:
+        """Combine solutions for teleport p and for dangling distribution g (same system).
+
+        With y_p, y_g solving (I − d·Pᵀ) y = (1 − d)·b for b = p and b = g, the PageRank whose
+        dangling vertices jump by g is x ∝ y_p + c·y_g, where c·(1 − d)/d is the dangling mass
+        s = δᵀy_p / (1 − d/(1 − d)·δᵀy_g) of the unnormalised solution (δ: dangling vertices).
+        """
+        dangling = graph.out_degree == 0
+        d = self.damping
+        mass = teleported[dangling].sum() / (1.0 - d / (1.0 - d) * dangled[dangling].sum())
+        return teleported + d / (1.0 - d) * mass * dangled

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from asapgraph.algorithms.pagerank import PageRank
-from asapgraph.engine.engine import Engine
+from asapgraph.engine.engine import Engine, EngineRun
 from asapgraph.engine.stats import RunStats
 from asapgraph.errors import ConvergenceError
 from asapgraph.graph import Graph
@@ -34,34 +34,40 @@ class Result:
         return dict(zip(self.graph.ids.tolist(), self.values.tolist(), strict=True))
 
 
-def as_graph(graph: Any) -> Graph:
-    """Accept an asapgraph Graph, a networkx graph, or a scipy sparse adjacency matrix."""
+def as_graph(graph: Any, *, weight: str | None = None) -> Graph:
+    """Accept an asapgraph Graph, a networkx graph, or a scipy sparse adjacency matrix.
+
+    ``weight`` names the networkx edge attribute to read as weights (absent: 1).
+    """
     if isinstance(graph, Graph):
         return graph
     if hasattr(graph, "is_directed") and hasattr(graph, "nodes"):
-        return Graph.from_networkx(graph)
+        return Graph.from_networkx(graph, weight=weight)
     if hasattr(graph, "tocoo"):
         return Graph.from_scipy(graph)
     raise TypeError(f"Cannot make a graph from {type(graph).__name__}.")
 
 
-def run(
+def by_dense_id(graph: Graph, values: Mapping[Hashable, float] | None) -> np.ndarray | None:
+    """A dict keyed by original ids as an array by dense id (missing ids are 0, as networkx)."""
+    if values is None:
+        return None
+    array = np.zeros(graph.n)
+    if values:
+        array[graph.dense_ids(list(values))] = np.fromiter(values.values(), dtype=np.float64)
+    return array
+
+
+def execute(
     program: VertexProgram,
-    graph: Any,
+    graph: Graph,
     *,
     workers: int = 1,
     engine: Engine | None = None,
     reference: np.ndarray | None = None,
     **options: Any,
-) -> Result:
-    """Run a vertex program on ``workers`` processes (or on an open ``engine``'s).
-
-    Options are those of :meth:`Engine.run`: ``mode`` ('bsp' or 'asap'), ``fan_in`` (None = all),
-    ``max_staleness``, ``policy`` ('latest' or 'queue'), ``sweeps``, ``chunks``, ``seed``,
-    ``straggler`` ({worker: slowdown factor}), ``order``, ``partitioning``. With ``reference``
-    (the expected result by dense id) the trace records the L1 error over time.
-    """
-    graph = as_graph(graph)
+) -> EngineRun:
+    """Run ``program`` on an open engine or a fresh one; raise if it must converge and did not."""
     error = None
     if reference is not None:
         expected = np.asarray(reference, dtype=np.float64)
@@ -73,6 +79,19 @@ def run(
         outcome = engine.run(program, graph, error=error, **options)
     if not outcome.converged and program.must_converge:
         raise ConvergenceError(program.name, program.max_iter, outcome.stats.residual)
+    return outcome
+
+
+def run(program: VertexProgram, graph: Any, **options: Any) -> Result:
+    """Run a vertex program on ``workers`` processes (or on an open ``engine``'s).
+
+    Options: ``workers`` (default 1) or ``engine``; ``mode`` ('bsp' or 'asap'), ``fan_in``
+    (None = all), ``max_staleness``, ``policy`` ('latest' or 'queue'), ``sweeps``, ``chunks``,
+    ``seed``, ``straggler`` ({worker: slowdown factor}), ``order``, ``partitioning``; with
+    ``reference`` (the expected result by dense id) the trace records the L1 error over time.
+    """
+    graph = as_graph(graph)
+    outcome = execute(program, graph, **options)
     return Result(program.finish(outcome.state, graph), graph, outcome.stats)
 
 
@@ -82,7 +101,35 @@ def pagerank(
     damping: float = 0.85,
     tol: float = 1e-6,
     max_iter: int = 1000,
+    personalization: Mapping[Hashable, float] | None = None,
+    nstart: Mapping[Hashable, float] | None = None,
+    dangling: Mapping[Hashable, float] | None = None,
+    weight: str | bool | None = "weight",
     **options: Any,
 ) -> Result:
-    """PageRank (networkx's result; ``tol`` bounds the L1 error per vertex). See :func:`run`."""
-    return run(PageRank(damping=damping, tol=tol, max_iter=max_iter), graph, **options)
+    """PageRank, equal to ``networkx.pagerank`` with the same arguments (``alpha`` = ``damping``).
+
+    ``tol`` bounds the L1 error per vertex (networkx stops on the change alone, so at equal
+    ``tol`` this is more accurate). ``personalization``, ``nstart`` and ``dangling`` are dicts
+    keyed by original ids, missing ids counting 0, as in networkx. A ``dangling`` distribution
+    other than the personalization costs a second solve: by linearity the answer combines the
+    two solutions with one scalar (``Result.stats`` describes the first). ``weight`` is the
+    networkx edge attribute (or True for a file's third column; None/False ignores weights).
+    Raises :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. Other options: see
+    :func:`run`.
+    """
+    graph = as_graph(graph, weight=weight if isinstance(weight, str) else None)
+    program = PageRank(
+        damping, tol, max_iter,
+        personalization=by_dense_id(graph, personalization),
+        nstart=by_dense_id(graph, nstart),
+        weighted=bool(weight),
+    )
+    outcome = execute(program, graph, **options)
+    ranks = program.ranks(outcome.state, graph)
+    if dangling is not None:
+        toward = PageRank(damping, tol, max_iter, personalization=by_dense_id(graph, dangling),
+                          nstart=program.nstart, weighted=bool(weight))
+        extra = program.ranks(execute(toward, graph, **options).state, graph)
+        ranks = program.with_dangling(ranks, extra, graph)
+    return Result(ranks / ranks.sum(), graph, outcome.stats)

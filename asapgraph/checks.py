@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 MAX_WORKERS = 64
 
 
@@ -51,3 +53,16 @@ def choice(name: str, value: str, options: tuple[str, ...]) -> str:
 def workers(value: int) -> int:
     """Check a worker count: 1..MAX_WORKERS (more workers than cores is allowed)."""
     return positive_int("workers", value, upper=MAX_WORKERS)
+
+
+def distribution(name: str, values: object) -> np.ndarray | None:
+    """Check non-negative finite weights with a positive sum; return them normalised to sum 1."""
+    if values is None:
+        return None
+    array = np.asarray(values, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise ValueError(f"{name} must hold finite, non-negative values.")
+    total = array.sum()
+    if total <= 0:
+        raise ValueError(f"{name} must not sum to zero.")
+    return array / total

@@ -266,6 +266,13 @@ class Graph:
         return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     @cached_property
+    def unweighted(self) -> Graph:
+        """The same edges without weights (sharing the index arrays)."""
+        if self.weights is None:
+            return self
+        return Graph(self.indptr, self.indices, None, self.directed, self.ids)
+
+    @cached_property
     def transpose(self) -> Graph:
         """The reversed graph: row v lists the sources of v's in-edges (what pull programs read)."""
         if not self.directed:

@@ -109,6 +109,10 @@ class VertexProgram(ABC):
     must_converge: ClassVar[bool] = True
     max_iter: int = 1000
 
+    def shipped(self) -> VertexProgram:
+        """The copy pickled to workers; drop per-vertex inputs (they travel in ``vertex_data``)."""
+        return self
+
     @abstractmethod
     def matrix(self, graph: Graph) -> Graph:
         """The graph whose row v lists the vertices v pulls from (transpose, symmetric, ...)."""

@@ -349,7 +349,7 @@ def _lay_out(program: VertexProgram, graph: Graph, partitioning: Partitioning, s
                  part.weights is not None)
         for part in parts
     )
-    job = Job(arena.layout, program, spec, tuple(edges), infos, policy, 0.0)
+    job = Job(arena.layout, program.shipped(), spec, tuple(edges), infos, policy, 0.0)
     return arena, job
 
 
