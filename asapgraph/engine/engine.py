@@ -27,6 +27,7 @@ import numpy as np
 from asapgraph import checks
 from asapgraph.engine.arena import Arena
 from asapgraph.engine.blocks import block_from_part
+from asapgraph.engine.coordination import ABORT, CONTROL_FIELDS, Sync
 from asapgraph.engine.mailbox import (
     COUNTER_FIELDS,
     HEADER_FIELDS,
@@ -35,7 +36,7 @@ from asapgraph.engine.mailbox import (
     Edge,
     header_init,
 )
-from asapgraph.engine.rounds import ABORT, CONTROL_FIELDS, RunSpec, Sync
+from asapgraph.engine.rounds import RunSpec
 from asapgraph.engine.stats import RunStats, TracePoint, worker_report
 from asapgraph.engine.workers import Job, PartInfo, drain, edge_array, part_array, worker_main
 from asapgraph.errors import WorkerError

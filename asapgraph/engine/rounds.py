@@ -21,23 +21,16 @@ the run goes on. ``max_iter`` also ends a run only through a verification round.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from asapgraph.engine.coordination import Aborted, SharedCoordinator
 from asapgraph.engine.mailbox import Inbox, Outbox
 from asapgraph.program import Block, VertexProgram
 
-# Global control words (``ctl`` array).
-ABORT, VERIFY, STOP, GIVE_UP = range(4)
-CONTROL_FIELDS = 8
 WAKE_INTERVAL = 0.05  # seconds a blocked waiter sleeps before re-checking abort/verify
-
-
-class Aborted(Exception):  # noqa: N818 (a signal to unwind, not an error)
-    """The parent aborted the run (another worker failed, or the user interrupted)."""
 
 
 @dataclass(frozen=True)
@@ -70,37 +63,21 @@ class WorkerStats:
     trace: list[tuple[float, float]] = field(default_factory=list)
 
 
-@dataclass
-class Sync:
-    """The cross-process primitives: a barrier, and per worker a lock and a doorbell."""
-
-    barrier: threading.Barrier
-    locks: list
-    doorbells: list
-    quiet_lock: object
-
-
 class WorkerRun:
     """One worker's state for one run."""
 
-    def __init__(self, index: int, workers: int, program: VertexProgram, block: Block,
-                 values: np.ndarray, inboxes: list[Inbox], outboxes: list[Outbox],
-                 shared: dict[str, np.ndarray], sync: Sync, spec: RunSpec, start: float) -> None:
-        self.index, self.workers = index, workers
+    def __init__(self, index: int, program: VertexProgram, block: Block, values: np.ndarray,
+                 inboxes: list[Inbox], outboxes: list[Outbox], coord: SharedCoordinator,
+                 spec: RunSpec, start: float) -> None:
+        self.index = index
         self.program, self.block, self.values = program, block, values
         self.inboxes, self.outboxes = inboxes, outboxes
-        self.ctl = shared["ctl"]
-        self.change = shared["w_change"]
-        self.norm = shared["w_norm"]
-        self.quiet = shared["w_quiet"]
-        self.last_change = shared["w_last_change"]
-        self.sync, self.spec, self.start = sync, spec, start
+        self.coord, self.spec, self.start = coord, spec, start
         self.chunks = block.chunks(spec.chunks)
         self.stats = WorkerStats()
         self.slowdown = spec.straggler.get(index, 1.0)
         self.delay = spec.round_delay.get(index, 0.0)
         self.rng = np.random.default_rng([spec.seed, index])
-        self.doorbell = sync.doorbells[index]
         self.epoch = 0
         self.threshold = program.local_threshold(block.n_local, block.n_total)
 
@@ -122,7 +99,7 @@ class WorkerRun:
         if self.delay:
             time.sleep(self.rng.uniform(0.0, self.delay))
         self.stats.rounds += 1
-        self.last_change[self.index] = change
+        self.coord.record_change(change)
         self.stats.trace.append((time.perf_counter() - self.start, change))
         return change
 
@@ -148,49 +125,41 @@ class WorkerRun:
                 outbox.post(self.values)
 
     def check_abort(self) -> None:
-        """Raise :class:`Aborted` once the parent has set the abort word."""
-        if self.ctl[ABORT]:
+        """Raise :class:`Aborted` once the parent has aborted the run."""
+        if self.coord.aborted():
             raise Aborted
 
     def barrier(self) -> None:
-        """Wait for every worker; an aborted barrier means the run is over."""
+        """Wait for every worker (time counted as waiting)."""
         begin = time.perf_counter()
         try:
-            self.sync.barrier.wait()
-        except threading.BrokenBarrierError as error:
-            raise Aborted from error
+            self.coord.barrier()
         finally:
             self.stats.wait += time.perf_counter() - begin
-        self.check_abort()
 
-    def ring_all(self) -> None:
-        """Wake every worker (a verification request or a stop)."""
-        for doorbell in self.sync.doorbells:
-            doorbell.release()
+    def global_test(self, change: float) -> bool:
+        """Sum every worker's change and norm (a barrier) and apply the program's test."""
+        begin = time.perf_counter()
+        try:
+            total, norm = self.coord.allreduce(change, self.program.norm(self.block, self.values))
+        finally:
+            self.stats.wait += time.perf_counter() - begin
+        return self.program.converged(total, norm, self.block.n_total)
 
-    def synchronous_round(self, slot: int) -> tuple[float, float]:
-        """Local step on the merged values, then publish this worker's change and norm."""
+    def synchronous_round(self) -> bool:
+        """Local step on the merged values, post, then the global test."""
         change = self.compute_round(merge_between_chunks=False)
-        self.change[slot, self.index] = change
-        self.norm[slot, self.index] = self.program.norm(self.block, self.values)
-        return change, self.norm[slot, self.index]
-
-    def global_converged(self, slot: int) -> bool:
-        """Every worker reads the same published figures, so every worker decides alike."""
-        total = float(self.change[slot].sum())
-        return self.program.converged(total, float(self.norm[slot].sum()), self.block.n_total)
+        self.post_all()
+        return self.global_test(change)
 
     # ------------------------------------------------------------------ BSP
     def run_bsp(self) -> bool:
         """Supersteps: step, publish, barrier, merge all, global test. Returns converged."""
-        for superstep in range(1, self.spec.max_iter + 1):
+        for _ in range(self.spec.max_iter):
             self.check_abort()
-            slot = superstep % 2
-            self.synchronous_round(slot)
-            self.post_all()
-            self.barrier()
+            converged = self.synchronous_round()
             self.merge_ready()
-            if self.global_converged(slot):
+            if converged:
                 return True
         return False
 
@@ -201,7 +170,7 @@ class WorkerRun:
         fan_in = in_degree if self.spec.fan_in is None else min(self.spec.fan_in, in_degree)
         while True:
             self.check_abort()
-            if self.ctl[VERIFY] > self.epoch:
+            if self.coord.verify_requested(self.epoch):
                 done = self.verify()
                 if done is not None:
                     return done
@@ -236,36 +205,31 @@ class WorkerRun:
         try:
             while not all(inbox.ready() or self.sender_quiet(inbox) for inbox in required):
                 self.check_abort()
-                if self.ctl[VERIFY] > self.epoch:
+                if self.coord.verify_requested(self.epoch):
                     return False
                 self.flush_deferred()
-                self.doorbell.acquire(timeout=WAKE_INTERVAL)
+                self.coord.wait(WAKE_INTERVAL)
             return True
         finally:
             self.stats.wait += time.perf_counter() - begin
 
     def sender_quiet(self, inbox: Inbox) -> bool:
         """A quiet sender posts nothing new until it hears news: waiting for it is pointless."""
-        return bool(self.quiet[inbox.edge.sender] == self.epoch + 1)
+        return self.coord.peer_quiet(inbox.edge.sender, self.epoch)
 
     def update_quiet(self, change: float) -> None:
         """Mark quiet or busy; the worker that completes the set requests a verification."""
         quiet = change <= self.threshold and not any(box.pending for box in self.outboxes)
         if self.stats.rounds >= self.spec.max_iter:
-            self.ctl[GIVE_UP] = 1
+            self.coord.give_up()
             quiet = True
-        with self.sync.quiet_lock:
-            was_quiet = self.quiet[self.index] == self.epoch + 1
-            self.quiet[self.index] = self.epoch + 1 if quiet else 0
-            request = bool(np.all(self.quiet == self.epoch + 1)) or bool(self.ctl[GIVE_UP])
-            if request and self.ctl[VERIFY] <= self.epoch:
-                self.ctl[VERIFY] = self.epoch + 1
+        request, was_quiet = self.coord.report_quiet(self.epoch, quiet)
         if request:
-            self.ring_all()
+            self.coord.ring_all()
         elif quiet:
             if not was_quiet:  # receivers waiting on this worker can stop waiting
                 for outbox in self.outboxes:
-                    self.sync.doorbells[outbox.edge.receiver].release()
+                    self.coord.ring(outbox.edge.receiver)
             self.idle_until_news()
 
     def idle_until_news(self) -> None:
@@ -273,10 +237,10 @@ class WorkerRun:
         begin = time.perf_counter()
         while not any(inbox.ready() for inbox in self.inboxes):
             self.check_abort()
-            if self.ctl[VERIFY] > self.epoch:
+            if self.coord.verify_requested(self.epoch):
                 break
             self.flush_deferred()
-            self.doorbell.acquire(timeout=WAKE_INTERVAL)
+            self.coord.wait(WAKE_INTERVAL)
         self.stats.idle += time.perf_counter() - begin
 
     def verify(self) -> bool | None:
@@ -288,10 +252,8 @@ class WorkerRun:
         self.post_all(full=True)
         self.barrier()
         self.merge_ready()
-        self.synchronous_round(0)
-        self.barrier()
-        converged = self.global_converged(0)
-        give_up = bool(self.ctl[GIVE_UP])
+        converged = self.global_test(self.compute_round(merge_between_chunks=False))
+        give_up = self.coord.gave_up()
         self.epoch += 1
         if converged or give_up:
             return converged

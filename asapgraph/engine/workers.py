@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from threadpoolctl import threadpool_limits
 
 from asapgraph.engine.arena import Arena, ArenaLayout
+from asapgraph.engine.coordination import Aborted, SharedCoordinator, Sync
 from asapgraph.engine.mailbox import Edge, Inbox, Outbox
-from asapgraph.engine.rounds import Aborted, RunSpec, Sync, WorkerRun
+from asapgraph.engine.rounds import RunSpec, WorkerRun
 from asapgraph.program import Block, VertexProgram
 
 PR_SET_PDEATHSIG = 1
@@ -91,8 +92,9 @@ def build_run(index: int, job: Job, arena: Arena, sync: Sync) -> WorkerRun:
                sync.locks[edge.receiver], sync.doorbells[edge.receiver], job.policy)
         for edge in job.edges if edge.sender == index
     ]
-    return WorkerRun(index, len(job.parts), job.program, block, values, inboxes, outboxes,
-                     arena.arrays, sync, job.spec, job.start)
+    coord = SharedCoordinator(index, arena.arrays, sync)
+    return WorkerRun(index, job.program, block, values, inboxes, outboxes, coord, job.spec,
+                     job.start)
 
 
 def _die_with_parent() -> None:

@@ -1,0 +1,119 @@
+"""The run-wide coordination a worker needs besides its mailboxes, over shared memory.
+
+Together with the mailbox ends (``Inbox``/``Outbox``) this is the seam a transport implements:
+the round loops in ``rounds.py`` only call the methods below, so another transport (MPI) can
+run the same programs and modes by providing the same methods.
+
+- ``aborted`` / ``barrier``: the parent's abort word; a global barrier that raises
+  :class:`Aborted` once the run is aborted.
+- ``allreduce(change, norm)``: everyone's figures summed, after everyone has published them
+  (so it is also a barrier); successive calls alternate two slots, which is safe because a
+  worker can only reuse a slot after passing the next barrier, which the slow readers must reach.
+- quiescence for ASAP termination: ``report_quiet`` (under one lock, so two workers cannot miss
+  each other's flags), ``verify_requested``, ``peer_quiet``, ``give_up``/``gave_up``.
+- doorbells: ``ring(worker)``, ``ring_all()``, ``wait(timeout)`` — a semaphore per worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+# Global control words (``ctl`` array).
+ABORT, VERIFY, GIVE_UP = range(3)
+CONTROL_FIELDS = 8
+
+
+class Aborted(Exception):  # noqa: N818 (a signal to unwind, not an error)
+    """The parent aborted the run (another worker failed, or the user interrupted)."""
+
+
+@dataclass
+class Sync:
+    """The cross-process primitives: a barrier, and per worker a lock and a doorbell."""
+
+    barrier: threading.Barrier
+    locks: list
+    doorbells: list
+    quiet_lock: object
+
+
+class SharedCoordinator:
+    """Coordination words in the run's arena plus the engine's semaphores and barrier."""
+
+    def __init__(self, index: int, shared: dict[str, np.ndarray], sync: Sync) -> None:
+        self.index = index
+        self.sync = sync
+        self.ctl = shared["ctl"]
+        self.change = shared["w_change"]
+        self.norm = shared["w_norm"]
+        self.quiet = shared["w_quiet"]
+        self.last_change = shared["w_last_change"]
+        self.reductions = 0
+
+    def aborted(self) -> bool:
+        """Whether the parent has aborted the run."""
+        return bool(self.ctl[ABORT])
+
+    def barrier(self) -> None:
+        """Wait for every worker; an aborted barrier means the run is over."""
+        try:
+            self.sync.barrier.wait()
+        except threading.BrokenBarrierError as error:
+            raise Aborted from error
+        if self.aborted():
+            raise Aborted
+
+    def allreduce(self, change: float, norm: float) -> tuple[float, float]:
+        """Sum every worker's (change, norm); every worker gets the same totals."""
+        slot = self.reductions % 2
+        self.reductions += 1
+        self.change[slot, self.index] = change
+        self.norm[slot, self.index] = norm
+        self.barrier()
+        return float(self.change[slot].sum()), float(self.norm[slot].sum())
+
+    def record_change(self, change: float) -> None:
+        """Publish this worker's latest round change (the parent's trace reads it)."""
+        self.last_change[self.index] = change
+
+    def verify_requested(self, epoch: int) -> bool:
+        """Whether a verification beyond ``epoch`` has been requested."""
+        return bool(self.ctl[VERIFY] > epoch)
+
+    def report_quiet(self, epoch: int, quiet: bool) -> tuple[bool, bool]:
+        """Set this worker's flag; returns (request verification now, was quiet before)."""
+        with self.sync.quiet_lock:
+            was_quiet = bool(self.quiet[self.index] == epoch + 1)
+            self.quiet[self.index] = epoch + 1 if quiet else 0
+            request = bool(np.all(self.quiet == epoch + 1)) or self.gave_up()
+            if request and self.ctl[VERIFY] <= epoch:
+                self.ctl[VERIFY] = epoch + 1
+        return request, was_quiet
+
+    def peer_quiet(self, worker: int, epoch: int) -> bool:
+        """Whether ``worker`` is quiet in this epoch (it will post nothing new unprompted)."""
+        return bool(self.quiet[worker] == epoch + 1)
+
+    def give_up(self) -> None:
+        """Ask for the final verification because ``max_iter`` was reached."""
+        self.ctl[GIVE_UP] = 1
+
+    def gave_up(self) -> bool:
+        """Whether some worker reached ``max_iter``."""
+        return bool(self.ctl[GIVE_UP])
+
+    def ring(self, worker: int) -> None:
+        """Wake ``worker`` if it waits on its doorbell."""
+        self.sync.doorbells[worker].release()
+
+    def ring_all(self) -> None:
+        """Wake every worker (a verification request)."""
+        for doorbell in self.sync.doorbells:
+            doorbell.release()
+
+    def wait(self, timeout: float) -> None:
+        """Block on this worker's doorbell for at most ``timeout`` seconds."""
+        self.sync.doorbells[self.index].acquire(timeout=timeout)
