@@ -25,10 +25,11 @@ def test_equals_networkx(snap_graph) -> None:
 
 
 def test_undirected_input_like_networkx() -> None:
-    graph = nx.karate_club_graph()
-    result = pagerank(graph, tol=1e-12)
-    expected = nx.pagerank(graph, tol=1e-12, weight=None)
-    assert sum(abs(result.to_dict()[v] - expected[v]) for v in graph) <= 1e-9
+    graph = nx.karate_club_graph()  # undirected, with "weight" edge attributes
+    for weight in ("weight", None):
+        result = pagerank(graph, tol=1e-12, weight=weight)
+        expected = nx.pagerank(graph, tol=1e-12, weight=weight)
+        assert sum(abs(result.to_dict()[v] - expected[v]) for v in graph) <= 1e-9
 
 
 def test_non_convergence_is_an_error() -> None:
