@@ -88,11 +88,12 @@ class WorkerRun:
         for _ in range(self.spec.sweeps):
             change = 0.0
             for chunk in self.chunks:
-                begin = time.perf_counter()
+                begin, cpu = time.perf_counter(), time.thread_time()
                 change += self.program.step(self.block, self.values, chunk)
-                spent = time.perf_counter() - begin
                 if self.slowdown > 1.0:
-                    time.sleep((self.slowdown - 1.0) * spent)
+                    # A slower machine: stretch the CPU work this chunk took (CPU time, not wall
+                    # time, so that sharing this machine's cores does not stretch it twice).
+                    time.sleep((self.slowdown - 1.0) * (time.thread_time() - cpu))
                 self.stats.compute += time.perf_counter() - begin
                 if merge_between_chunks:
                     self.merge_ready()
