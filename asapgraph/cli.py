@@ -7,6 +7,7 @@ Exit status: 0 success, 1 a run failed (worker crash, non-convergence), 2 bad in
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"asapgraph {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress (-v) or every worker event (-vv) to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (info, run, datasets):
         command.register(subparsers)
@@ -45,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            format="%(asctime)s %(processName)s %(name)s: %(message)s",
+        )
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

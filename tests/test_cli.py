@@ -91,3 +91,11 @@ def test_bad_straggler_syntax(small_file: Path) -> None:
     result = cli("run", "pagerank", str(small_file), "--straggler", "1-3")
     assert result.returncode == 2
     assert "WORKER:FACTOR" in result.stderr
+
+
+def test_worker_logs_reach_the_parent(small_file: Path) -> None:
+    result = cli("-vv", "run", "pagerank", str(small_file), "--workers", "2", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert "asapgraph-worker-1 asapgraph.worker: worker 1: bsp run of pagerank starts" in (
+        result.stderr
+    )

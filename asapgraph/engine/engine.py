@@ -166,6 +166,7 @@ class Engine:
             partitioning = partition(program.matrix(graph), self.workers, order=order, seed=seed)
         stats.partition_seconds = time.perf_counter() - began
 
+        log.info("%s %s on %r with %d workers", program.name, mode, graph, self.workers)
         began = time.perf_counter()
         arena, job = _lay_out(program, graph, partitioning, spec, policy)
         stats.setup_seconds = time.perf_counter() - began
@@ -188,6 +189,8 @@ class Engine:
             stats.residual = float(sum(w.trace[-1][1] for _, w in results if w.trace))
         finally:
             arena.close()
+        log.info("%s %s: converged=%s in %.3fs, rounds %s", program.name, mode, converged,
+                 stats.compute_seconds, stats.rounds)
         return EngineRun(state, converged, stats)
 
     def _spec(self, program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
