@@ -77,6 +77,11 @@ class RunStats:
         return sum(w.bytes_sent for w in self.per_worker)
 
     @property
+    def bytes_received(self) -> int:
+        """Payload bytes merged by receivers (sent minus superseded or never-read messages)."""
+        return sum(w.bytes_received for w in self.per_worker)
+
+    @property
     def wait_share(self) -> float:
         """Share of worker time spent waiting (barrier or NOTIFY) or idle."""
         waited = sum(w.wait + w.idle for w in self.per_worker)
@@ -98,6 +103,7 @@ class RunStats:
             "rounds_min_median_max": list(self.rounds),
             "messages": self.messages,
             "bytes": self.bytes,
+            "bytes_received": self.bytes_received,
             "wait_share": self.wait_share,
         }
         return data
@@ -114,7 +120,8 @@ class RunStats:
             f"fan_in={self.fan_in} max_staleness={self.max_staleness} sweeps={self.sweeps}"
             + (f" straggler={self.straggler}" if self.straggler else ""),
             f"converged={self.converged} residual={self.residual:.3e} rounds={lo}/{med:g}/{hi} "
-            f"messages={self.messages} MB={self.bytes / 1e6:.3f} wait={100 * self.wait_share:.1f}%",
+            f"messages={self.messages} MB sent={self.bytes / 1e6:.3f} "
+            f"received={self.bytes_received / 1e6:.3f} wait={100 * self.wait_share:.1f}%",
             f"time: load {self.load_seconds:.3f}s  partition {self.partition_seconds:.3f}s  "
             f"setup {self.setup_seconds:.3f}s  compute {self.compute_seconds:.3f}s",
             f"{'worker':>6} {'rounds':>7} {'compute':>8} {'wait':>8} {'merge':>8} {'idle':>8} "
