@@ -6,6 +6,7 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from asapgraph.engine import mailbox as mb
 from asapgraph.engine.rounds import WorkerStats
 
 
@@ -139,7 +140,6 @@ class RunStats:
 
 def worker_report(index: int, stats: WorkerStats, counters_out, counters_in) -> WorkerReport:
     """Combine a worker's own figures with the counters of its outgoing and incoming mailboxes."""
-    from asapgraph.engine import mailbox as mb
 
     def total(rows, column: int) -> int:
         return int(sum(int(row[column]) for row in rows))
