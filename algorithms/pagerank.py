@@ -134,9 +134,11 @@ class PageRank(VertexProgram):
         error_bound = total_change / total_norm * self.damping / (1.0 - self.damping)
         return error_bound < n_total * self.tol
 
-    def local_threshold(self, n_local: int, n_total: int) -> float:
-        """A block's share of the stopping threshold on the unnormalised change (sum y ≥ 1 − d)."""
-        return n_local * self.tol * (1.0 - self.damping) ** 2 / self.damping
+    def local_threshold(self, block: Block, values: np.ndarray) -> float:
+        """n·tol·(1 − d)/d times this block's norm: the shares add up to the global test."""
+        return block.n_total * self.tol * (1.0 - self.damping) / self.damping * self.norm(
+            block, values
+        )
 
     def ranks(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """The solution y of the linear system (published states with the scaling undone)."""

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from asapgraph.graph import Graph, index_dtype
 
 COMBINES = ("replace", "min")
+MIN_CHUNK_NNZ = 65_536
 
 
 @dataclass
@@ -67,8 +68,12 @@ class Block:
     data: dict[str, np.ndarray]  # program's per-vertex arrays in the same local layout
 
     def chunks(self, count: int) -> list[RowChunk]:
-        """Split the owned rows into ``count`` chunks of about equal nnz (at least one row)."""
-        count = max(1, min(count, self.n_local))
+        """Split the owned rows into at most ``count`` chunks of about equal nnz.
+
+        A chunk keeps at least one row and about ``MIN_CHUNK_NNZ`` entries: below that the fixed
+        cost of a step call outweighs what the extra merge point buys.
+        """
+        count = max(1, min(count, self.n_local, self.indices.size // MIN_CHUNK_NNZ))
         if self.n_local == 0:
             return [self._chunk(0, 0, np.ones(0))]
         cumulative = self.indptr[1:] + np.arange(1, self.n_local + 1)
@@ -137,8 +142,12 @@ class VertexProgram(ABC):
     def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
         """Whether one round whose changes add up to ``total_change`` ends the run."""
 
-    def local_threshold(self, n_local: int, n_total: int) -> float:
-        """A block's share of the convergence threshold (used to detect quiescence in ASAP)."""
+    def local_threshold(self, block: Block, values: np.ndarray) -> float:
+        """A block's share of the stopping threshold: ASAP calls a worker *quiet* below it.
+
+        Shares must add up to at most the global threshold, so that every worker being quiet
+        predicts that the verification round will pass. Default 0: quiet means no change.
+        """
         return 0.0
 
     def finish(self, values: np.ndarray, graph: Graph) -> np.ndarray:

@@ -79,7 +79,6 @@ class WorkerRun:
         self.delay = spec.round_delay.get(index, 0.0)
         self.rng = np.random.default_rng([spec.seed, index])
         self.epoch = 0
-        self.threshold = program.local_threshold(block.n_local, block.n_total)
 
     # ------------------------------------------------------------------ shared pieces
     def compute_round(self, *, merge_between_chunks: bool) -> float:
@@ -220,7 +219,8 @@ class WorkerRun:
 
     def update_quiet(self, change: float) -> None:
         """Mark quiet or busy; the worker that completes the set requests a verification."""
-        quiet = change <= self.threshold and not any(box.pending for box in self.outboxes)
+        threshold = self.program.local_threshold(self.block, self.values)
+        quiet = change <= threshold and not any(box.pending for box in self.outboxes)
         if self.stats.rounds >= self.spec.max_iter:
             self.coord.give_up()
             quiet = True
