@@ -125,18 +125,19 @@ class PageRank(VertexProgram):
         """Stop when the L1 error bound of the normalised vector is below n·tol.
 
         For a contraction with factor d, the error left after a round that changed the normalised
-        vector by c is at most c·d/(1 − d). networkx stops on c < n·tol alone, which leaves an
-        error several times n·tol (DESIGN §8); bounding the error makes ``tol`` mean what users
-        compare on: accuracy.
+        vector by c is at most c·d/(1 − d); normalising y by its own (inexact) sum can double it,
+        hence 2·c·d/(1 − d). networkx stops on c < n·tol alone, which leaves an error several
+        times n·tol (DESIGN §8); bounding the error makes ``tol`` mean what users compare on:
+        accuracy.
         """
         if total_norm <= 0:
             return total_change == 0
-        error_bound = total_change / total_norm * self.damping / (1.0 - self.damping)
+        error_bound = 2.0 * total_change / total_norm * self.damping / (1.0 - self.damping)
         return error_bound < n_total * self.tol
 
     def local_threshold(self, block: Block, values: np.ndarray) -> float:
-        """n·tol·(1 − d)/d times this block's norm: the shares add up to the global test."""
-        return block.n_total * self.tol * (1.0 - self.damping) / self.damping * self.norm(
+        """n·tol·(1 − d)/(2d) times this block's norm: the shares add up to the global test."""
+        return block.n_total * self.tol * (1.0 - self.damping) / (2.0 * self.damping) * self.norm(
             block, values
         )
 
