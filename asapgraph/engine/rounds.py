@@ -147,9 +147,15 @@ class WorkerRun:
         return self.program.converged(total, norm, self.block.n_total)
 
     def synchronous_round(self) -> bool:
-        """Local step on the merged values, post, then the global test."""
+        """Local step on the merged values, post, barrier, merge all, then the global test.
+
+        The merge sits between two barriers (the global test is one), so no worker posts its
+        next superstep before every worker has merged this one: BSP does not depend on timing.
+        """
         change = self.compute_round(merge_between_chunks=False)
         self.post_all()
+        self.barrier()
+        self.merge_ready()
         return self.global_test(change)
 
     # ------------------------------------------------------------------ BSP
@@ -157,9 +163,7 @@ class WorkerRun:
         """Supersteps: step, publish, barrier, merge all, global test. Returns converged."""
         for _ in range(self.spec.max_iter):
             self.check_abort()
-            converged = self.synchronous_round()
-            self.merge_ready()
-            if converged:
+            if self.synchronous_round():
                 return True
         return False
 
