@@ -231,7 +231,11 @@ class Engine:
                              timeout=trace_interval)
                 for item in ready:
                     if item in self._conns:
-                        message = item.recv()
+                        try:
+                            message = item.recv()
+                        except EOFError:  # its pipe closed: the worker died
+                            index = self._conns.index(item)
+                            raise WorkerError(index, _death(self._processes[index])) from None
                         kind, index = message[0], message[1]
                         if kind == "attached":
                             attached += 1
@@ -260,9 +264,16 @@ class Engine:
             raise
 
     def _abort(self, arena: Arena) -> None:
-        """Stop a run that cannot finish: tell the workers, wake them, then stop them all."""
+        """Stop a run that cannot finish: tell the workers, wake them, then stop them all.
+
+        If a worker died, the others are killed at once instead: the dead one may have been a
+        sleeper of the barrier (whose abort then waits for it to wake, forever) or held its lock.
+        """
         arena["ctl"][ABORT] = 1
-        if self._sync is not None:
+        if any(process.exitcode is not None for process in self._processes):
+            for process in self._processes:
+                process.kill()
+        elif self._sync is not None:
             self._sync.barrier.abort()
             for doorbell in self._sync.doorbells:
                 doorbell.release()
