@@ -221,8 +221,11 @@ class Engine:
         began = time.perf_counter()
         job = Job(**{**job.__dict__, "start": began})
         try:
-            for conn in self._conns:
-                conn.send(job)
+            for index, conn in enumerate(self._conns):
+                try:
+                    conn.send(job)
+                except OSError:  # the worker died since the last run
+                    raise WorkerError(index, _death(self._processes[index])) from None
             results: dict[int, tuple[bool, object]] = {}
             attached = 0
             next_sample = began
