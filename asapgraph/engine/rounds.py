@@ -82,10 +82,14 @@ class WorkerRun:
 
     # ------------------------------------------------------------------ shared pieces
     def compute_round(self, *, merge_between_chunks: bool) -> float:
-        """``sweeps`` passes of the program's step over the chunks; returns the last change."""
+        """``sweeps`` passes of the program's step over the chunks; returns their summed change.
+
+        Summed, not the last sweep's: the neighbours computed on this round's starting values,
+        so the stopping test must count everything that moved since (a last sweep on fixed
+        ghosts changes little while the ghosts are far off; it ended runs 4x past tolerance).
+        """
         change = 0.0
         for _ in range(self.spec.sweeps):
-            change = 0.0
             for chunk in self.chunks:
                 begin, cpu = time.perf_counter(), time.thread_time()
                 change += self.program.step(self.block, self.values, chunk)
