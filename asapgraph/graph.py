@@ -49,8 +49,10 @@ def remap_ids(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         lut = np.zeros(hi + 1, dtype=dtype)
         lut[ids] = np.arange(ids.size, dtype=dtype)
         return ids, lut[src], lut[dst]
-    ids, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    inverse = inverse.astype(index_dtype(ids.size), copy=False)
+    both = np.concatenate([src, dst])
+    ids = np.sort(both)  # sort + mask + searchsorted: numpy's np.unique is several times slower
+    ids = ids[np.concatenate([[True], ids[1:] != ids[:-1]])]
+    inverse = np.searchsorted(ids, both).astype(index_dtype(ids.size))
     return ids.astype(np.int64, copy=False), inverse[: src.size], inverse[src.size :]
 
 

@@ -44,6 +44,12 @@ def snap_path(request: pytest.FixtureRequest) -> Path:
     return require_snap(request.param)
 
 
+@pytest.fixture
+def snap_dir() -> Path:
+    """The shared SNAP folder (skip outside CI, fail under CI=true, when it is missing)."""
+    return require_snap("MANIFEST.tsv").parent
+
+
 _GRAPH_CACHE: dict[str, object] = {}
 
 
