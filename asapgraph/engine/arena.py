@@ -53,8 +53,12 @@ class Arena:
         self.layout = layout
         self._mapping = mapping
         self._owner = owner
+        # frombuffer keeps a buffer export per view, so the mapping cannot be unmapped under a
+        # live view (np.ndarray(buffer=mmap) keeps none: close() unmapped it, and a later read
+        # of the view crashed the process).
         self.arrays: dict[str, np.ndarray] = {
-            name: np.ndarray(shape, dtype=np.dtype(dtype), buffer=mapping, offset=offset)
+            name: np.frombuffer(mapping, dtype=np.dtype(dtype), offset=offset,
+                                count=int(np.prod(shape, dtype=np.int64))).reshape(shape)
             for name, (offset, dtype, shape) in layout.arrays.items()
         }
 
