@@ -8,12 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from asapgraph import checks
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.engine.engine import Engine, EngineRun
 from asapgraph.engine.stats import RunStats
 from asapgraph.errors import ConvergenceError
 from asapgraph.graph import Graph
 from asapgraph.program import VertexProgram
+
+TRANSPORTS = ("shm", "mpi")
 
 
 @dataclass
@@ -65,14 +68,25 @@ def execute(
     workers: int = 1,
     engine: Engine | None = None,
     reference: np.ndarray | None = None,
+    transport: str = "shm",
     **options: Any,
 ) -> EngineRun:
-    """Run ``program`` on an open engine or a fresh one; raise if it must converge and did not."""
+    """Run ``program`` on an open engine, a fresh one, or the ranks of an MPI job (``mpi``).
+
+    Raises if the program must converge and did not.
+    """
+    checks.choice("transport", transport, TRANSPORTS)
     error = None
     if reference is not None:
         expected = np.asarray(reference, dtype=np.float64)
         error = lambda result: float(np.abs(result - expected).sum())  # noqa: E731
-    if engine is None:
+    if transport == "mpi":
+        if engine is not None:
+            raise ValueError("An open Engine runs on shared memory; drop engine= for 'mpi'.")
+        from asapgraph.engine.mpi_runner import run_mpi  # mpi4py is an optional extra
+
+        outcome = run_mpi(program, graph, workers=workers, error=error, **options)
+    elif engine is None:
         with Engine(workers) as own:
             outcome = own.run(program, graph, error=error, **options)
     else:
@@ -89,6 +103,8 @@ def run(program: VertexProgram, graph: Any, **options: Any) -> Result:
     (None = all), ``max_staleness``, ``policy`` ('latest' or 'queue'), ``sweeps``, ``chunks``,
     ``seed``, ``straggler`` ({worker: slowdown factor}), ``order``, ``partitioning``; with
     ``reference`` (the expected result by dense id) the trace records the L1 error over time.
+    ``transport='mpi'``: call it on every rank of an MPI job (``mpiexec -n P``), one partition
+    per rank; every rank gets the same result (see ``asapgraph/engine/mpi_runner.py``).
     """
     graph = as_graph(graph)
     outcome = execute(program, graph, **options)

@@ -51,6 +51,8 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                         help="vertex reordering before the contiguous split")
     parser.add_argument("--straggler", type=straggler_argument, action="append", default=[],
                         metavar="W:F", help="worker W runs F times slower (repeatable)")
+    parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
+                        help="shared memory, or one MPI rank per partition (under mpiexec -n P)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tol", type=float, default=1e-6, help="PageRank tolerance per vertex")
     parser.add_argument("--damping", type=float, default=0.85, help="PageRank damping")
@@ -59,6 +61,8 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for :func:`asapgraph.run` from parsed arguments."""
+    if args.transport == "mpi":
+        join_mpi_job(args)
     return {
         "workers": args.workers,
         "mode": args.mode,
@@ -70,7 +74,23 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         "order": args.order,
         "seed": args.seed,
         "straggler": dict(args.straggler),
+        "transport": args.transport,
     }
+
+
+def join_mpi_job(args: argparse.Namespace) -> None:
+    """Under mpiexec every rank runs this command alike: only rank 0 prints and writes results.
+
+    The other ranks' stdout and stderr go to /dev/null, and their --out and --stats to nothing;
+    --workers, when not given, is the number of ranks (one partition per rank).
+    """
+    from asapgraph.engine.mpi_runner import join_command_line  # mpi4py is an optional extra
+
+    rank, size = join_command_line()
+    if args.workers == 1:
+        args.workers = size
+    if rank != 0:
+        args.out = args.stats = None
 
 
 def make_program(args: argparse.Namespace) -> VertexProgram:

@@ -1,0 +1,289 @@
+"""Run a vertex program across the ranks of an MPI job: one partition per rank, no shared memory.
+
+Every rank calls :func:`run_mpi` with the same program, graph and options (SPMD: under
+``mpiexec -n P asapgraph run ... --transport mpi`` each rank runs the same command line). Each rank
+builds only its own part of the same cut (``mpi_partition.py``) and runs the same BSP or ASAP
+round loop as a shared-memory worker (``rounds.py``) over MPI mailbox ends
+(``mpi_transport.py``) and an MPI coordinator (``mpi_coordination.py``). At the end the owned
+values are gathered to rank 0 and broadcast, and rank 0 assembles the statistics, so every rank
+returns the same :class:`MpiRun`.
+
+Failure: an exception on one rank while the others may be waiting on it (in a collective, or for
+its messages) cannot be reported by returning — they would wait for ever. That rank prints its
+traceback on stderr and calls ``MPI_Abort``, which ends every rank with a non-zero status; a rank
+that dies outright is reaped by the launcher the same way. Errors every rank raises alike (bad
+options) are raised before any message is exchanged, as ordinary exceptions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import numpy as np
+
+from asapgraph.engine.blocks import block_from_part
+from asapgraph.engine.engine import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS, Engine, EngineRun
+from asapgraph.engine.mailbox import COUNTER_FIELDS, SENT_BYTES, SENT_MSGS, Edge
+from asapgraph.engine.rounds import RunSpec, WorkerRun, WorkerStats
+from asapgraph.engine.stats import RunStats, TracePoint, worker_report
+from asapgraph.errors import AsapGraphError
+from asapgraph.graph import Graph
+from asapgraph.partition import Part, Partitioning
+from asapgraph.program import VertexProgram
+
+try:
+    from mpi4py import MPI
+except ImportError as missing:  # the optional extra: say how to get it, in one line
+    raise AsapGraphError(
+        "the MPI transport needs mpi4py and an MPI library: pip install 'asapgraph[mpi]'"
+    ) from missing
+
+from asapgraph.engine.mpi_coordination import ROOT, MpiCoordinator
+from asapgraph.engine.mpi_partition import RankLayout, given_part, own_part
+from asapgraph.engine.mpi_transport import ACK, NOTIFY, MpiInbox, MpiOutbox, Pump, control
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+# Seconds a failing rank waits between printing why and MPI_Abort: the launcher forwards a rank's
+# output asynchronously, and tearing the job down at once lost the message on a loaded machine.
+ABORT_GRACE = 0.5
+
+
+@dataclass
+class MpiRun(EngineRun):
+    """A finished MPI run; ``control`` counts the messages the mailbox counters leave out.
+
+    ``control`` holds, summed over ranks, the point-to-point messages by kind (``notify`` — the
+    boundary values, also counted in ``stats`` —, ``ack``, ``state``, ``verify``) and the number
+    of collectives (barriers and reductions, each one ``Iallgather``) per rank.
+    """
+
+    control: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RankReport:
+    """What one rank sends rank 0 at the end (pickled: small)."""
+
+    converged: bool
+    stats: WorkerStats
+    counters: dict[tuple[int, int], np.ndarray]  # (sender, receiver) -> its end's counters
+    messages: dict[str, int]
+    collectives: int
+    partition_seconds: float
+    setup_seconds: float
+    compute_seconds: float
+
+
+def run_mpi(
+    program: VertexProgram,
+    graph: Graph,
+    *,
+    workers: int = 1,
+    mode: str = "bsp",
+    fan_in: int | None = None,
+    max_staleness: int = DEFAULT_MAX_STALENESS,
+    policy: str = "latest",
+    sweeps: int = 1,
+    chunks: int = DEFAULT_CHUNKS,
+    seed: int = 0,
+    straggler: dict[int, float] | None = None,
+    round_delay: dict[int, float] | None = None,
+    order: str = "none",
+    partitioning: Partitioning | None = None,
+    error: Callable[[np.ndarray], float] | None = None,
+) -> MpiRun:
+    """Run ``program`` with one partition per rank of ``MPI.COMM_WORLD``; call it on every rank.
+
+    Options are those of :meth:`Engine.run <asapgraph.engine.engine.Engine.run>`. ``workers``
+    may only be 1 (the default, meaning "not given") or the number of ranks: the launcher
+    (``mpiexec -n P``) decides the partition count. With ``error`` the trace ends with one point
+    carrying the final error (the run is not sampled while it goes, as there is no parent).
+    """
+    comm = MPI.COMM_WORLD
+    size = comm.Get_size()
+    if workers not in (1, size):
+        raise ValueError(
+            f"workers={workers} does not match the {size} MPI ranks: under the MPI transport "
+            "every rank is one worker (choose the count with mpiexec -n)."
+        )
+    # The engine's own validation, so both transports refuse the same options alike.
+    spec = Engine(size)._spec(program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
+                              straggler or {}, round_delay or {})
+    if partitioning is not None and len(partitioning.parts) != size:
+        raise ValueError(
+            f"the partitioning has {len(partitioning.parts)} parts for {size} MPI ranks."
+        )
+    try:
+        return _run(comm, program, graph, spec, order, partitioning, error)
+    except BaseException as failure:
+        if size == 1:
+            raise  # nobody waits on a single rank: an ordinary exception says it best
+        abort(comm, failure)
+
+
+def abort(comm: MPI.Comm, failure: BaseException) -> NoReturn:
+    """Print why this rank failed, then end every rank of the job with a non-zero status."""
+    interrupted = isinstance(failure, KeyboardInterrupt)
+    reason = "interrupted" if interrupted else "".join(traceback.format_exception(failure))
+    stream = sys.__stderr__ or sys.stderr
+    stream.write(f"asapgraph: rank {comm.Get_rank()} of {comm.Get_size()} failed, ending the MPI "
+                 f"job: {reason}\n")
+    stream.flush()
+    time.sleep(ABORT_GRACE)
+    comm.Abort(EXIT_INTERRUPTED if interrupted else EXIT_FAILED)
+    raise SystemExit(EXIT_FAILED)  # not reached: MPI_Abort does not return
+
+
+def join_command_line() -> tuple[int, int]:
+    """This process's (rank, size) in the MPI job; ranks other than 0 stop speaking.
+
+    For the command line, whose every rank runs the same command and gets the same results: one
+    summary, one error line. Their Python-level stdout and stderr go to /dev/null; a failing rank
+    still reports through ``sys.__stderr__`` (see :func:`abort`).
+    """
+    rank, size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+    if rank != ROOT:
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the process)
+    return rank, size
+
+
+def dependency_edges(incoming: list[dict[int, int]]) -> list[Edge]:
+    """The mailboxes q → p, numbered as the shared-memory layout numbers them."""
+    edges, offset = [], 0
+    for receiver, sizes in enumerate(incoming):
+        for sender in sorted(sizes):
+            edges.append(Edge(len(edges), sender, receiver, offset, sizes[sender]))
+            offset += sizes[sender]
+    return edges
+
+
+def _run(comm: MPI.Comm, program: VertexProgram, graph: Graph, spec: RunSpec, order: str,
+         partitioning: Partitioning | None,
+         error: Callable[[np.ndarray], float] | None) -> MpiRun:
+    rank, size = comm.Get_rank(), comm.Get_size()
+    began = time.perf_counter()
+    if partitioning is None:
+        layout = own_part(comm, program.matrix(graph), order, spec.seed)
+    else:
+        layout = given_part(comm, partitioning)
+    part = layout.part
+    partition_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    block = block_from_part(part, program.vertex_data(graph))
+    values = np.ascontiguousarray(program.init(block), dtype=program.dtype)
+    edges = dependency_edges(layout.incoming)
+    pump = Pump(comm)
+    inboxes, outboxes = wire(pump, part, edges, values, spec.policy)
+    coord = MpiCoordinator(pump, [outbox.edge.receiver for outbox in outboxes])
+    setup_seconds = time.perf_counter() - began
+
+    coord.barrier()  # everyone is wired before anyone posts
+    start = time.perf_counter()
+    worker = WorkerRun(rank, program, block, values, inboxes, outboxes, coord, spec, start)
+    converged = worker.run_bsp() if spec.mode == "bsp" else worker.run_asap()
+    coord.barrier()  # every message sent has been received: nothing is left in flight
+    compute_seconds = time.perf_counter() - start
+    pump.finish()
+
+    state = _gather(comm, layout, values[: part.n_local], graph.n)
+    counters = {(box.edge.sender, box.edge.receiver): box.counters for box in outboxes + inboxes}
+    report = RankReport(converged, worker.stats, counters, dict(pump.by_tag), coord.collectives,
+                        partition_seconds, setup_seconds, compute_seconds)
+    reports = comm.gather(report, root=ROOT)
+    summary = None
+    if rank == ROOT:
+        stats = _run_stats(program, spec, size, edges, reports)
+        if error is not None:
+            stats.trace.append(TracePoint(stats.compute_seconds, stats.residual,
+                                          float(error(program.finish(state, graph)))))
+        messages = {kind: sum(r.messages[kind] for r in reports) for kind in report.messages}
+        summary = (stats, {**messages, "collectives": report.collectives})
+    stats, counts = comm.bcast(summary, root=ROOT)
+    return MpiRun(state, stats.converged, stats, counts)
+
+
+def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,
+         policy: str) -> tuple[list[MpiInbox], list[MpiOutbox]]:
+    """This rank's mailbox ends, with the pump routing NOTIFYs and ACKs to them."""
+    rank = pump.rank
+    inboxes = [
+        MpiInbox(edge, part.n_local + part.recv[edge.sender], values.dtype, pump, policy)
+        for edge in edges if edge.receiver == rank
+    ]
+    outboxes = [
+        MpiOutbox(edge, part.send[edge.receiver], values, pump, policy)
+        for edge in edges if edge.sender == rank
+    ]
+    by_sender = {inbox.edge.sender: inbox for inbox in inboxes}
+    by_receiver = {outbox.edge.receiver: outbox for outbox in outboxes}
+
+    def notify(source: int, request: MPI.Request, buffer: np.ndarray) -> None:
+        by_sender[source].arrive(request, buffer)
+
+    def ack(source: int, request: MPI.Request, buffer: np.ndarray) -> None:
+        by_receiver[source].acknowledge(int(control(request, buffer)[0]))
+
+    pump.handlers[NOTIFY], pump.handlers[ACK] = notify, ack
+    return inboxes, outboxes
+
+
+def _gather(comm: MPI.Comm, layout: RankLayout, owned: np.ndarray, n: int) -> np.ndarray:
+    """Every part's owned values in dense vertex order, on every rank (Gatherv, then Bcast)."""
+    by_position = np.empty(n, dtype=owned.dtype)
+    comm.Gatherv(np.ascontiguousarray(owned), [by_position, np.diff(layout.bounds)], root=ROOT)
+    comm.Bcast(by_position, root=ROOT)
+    state = np.empty_like(by_position)
+    state[layout.order] = by_position
+    return state
+
+
+def _run_stats(program: VertexProgram, spec: RunSpec, size: int, edges: list[Edge],
+               reports: list[RankReport]) -> RunStats:
+    """Rank 0: the same statistics a shared-memory run reports, from every rank's report."""
+    stats = RunStats(
+        algorithm=program.name, mode=spec.mode, workers=size, policy=spec.policy,
+        fan_in="all" if spec.fan_in is None else str(spec.fan_in),
+        max_staleness=spec.max_staleness, sweeps=spec.sweeps, straggler=dict(spec.straggler),
+    )
+    rows = {(e.sender, e.receiver): np.zeros(COUNTER_FIELDS, dtype=np.int64) for e in edges}
+    for report in reports:
+        for key, counters in report.counters.items():
+            rows[key] += counters  # the sender's fields from one end, the receiver's from the other
+    for index, report in enumerate(reports):
+        out_rows = [rows[e.sender, e.receiver] for e in edges if e.sender == index]
+        in_rows = [rows[e.sender, e.receiver] for e in edges if e.receiver == index]
+        stats.per_worker.append(worker_report(index, report.stats, out_rows, in_rows))
+    stats.mailboxes = [
+        {"sender": e.sender, "receiver": e.receiver, "entries": e.size,
+         "messages": int(rows[e.sender, e.receiver][SENT_MSGS]),
+         "bytes": int(rows[e.sender, e.receiver][SENT_BYTES])}
+        for e in edges
+    ]
+    stats.converged = all(report.converged for report in reports)
+    stats.residual = float(sum(r.stats.trace[-1][1] for r in reports if r.stats.trace))
+    stats.partition_seconds = max(r.partition_seconds for r in reports)
+    stats.setup_seconds = max(r.setup_seconds for r in reports)
+    stats.compute_seconds = max(r.compute_seconds for r in reports)
+    stats.trace = merged_trace([r.stats.trace for r in reports])
+    return stats
+
+
+def merged_trace(traces: list[list[tuple[float, float]]]) -> list[TracePoint]:
+    """The sum of every rank's latest round change, after each round (once all have one)."""
+    events = sorted((at, rank, change) for rank, trace in enumerate(traces)
+                    for at, change in trace)
+    latest = np.full(len(traces), np.inf)
+    points = []
+    for at, rank, change in events:
+        latest[rank] = change
+        if np.isfinite(latest).all():
+            points.append(TracePoint(at, float(latest.sum())))
+    return points

@@ -1,0 +1,247 @@
+"""Mailboxes over MPI: NOTIFY and ACK as non-blocking point-to-point messages between ranks.
+
+The same two ends as the shared-memory mailboxes (``mailbox.py``), so ``rounds.py`` runs on them
+unchanged: an :class:`MpiOutbox` (``can_post``, ``post``, ``pending``, ``edge``) on rank q and an
+:class:`MpiInbox` (``ready``, ``take``, ``staleness``, ``edge``) on rank p, for each ordered pair
+q → p of the partition dependency graph. Every message goes through the rank's :class:`Pump`.
+
+- **NOTIFY** (tag ``NOTIFY``): one ``Isend`` of one byte buffer — a header ``(version, count)``
+  of int64, then the values, then (for a delta) their int32 positions in pack order. Uppercase
+  buffer API: numpy memory goes to MPI as it is, nothing is pickled.
+- **ACK** (tag ``ACK``): the version p has merged, sent back when p takes a message under policy
+  ``queue`` (the only policy that waits for it).
+- Deltas: a message carries every boundary value that changed since the sender's previous
+  message. MPI delivers the messages of one sender in order and none is dropped, so a receiver
+  that applies each one in turn holds exactly the sender's values as of the last it applied.
+- ``queue`` (the paper's strict NOTIFY-ACK): q posts version v + 1 only once the ACK for v has
+  come back; until then it defers (keeps ``pending``) and posts its newest values later.
+  ``latest``: q always posts; when p takes, it drains every message that has arrived and applies
+  them in order, counting all but the last as *superseded* (with shared memory those are never
+  read; here they were already on the wire, so they are applied — the result is the same).
+- Doorbell: nothing rings. :meth:`Pump.poll` receives whatever has arrived (``Improbe`` then
+  ``Imrecv``: never blocks) and routes it by tag; a waiter polls and sleeps ``POLL_INTERVAL``
+  between polls. MPI has no receive with a timeout, and a blocking ``Probe`` spins inside MPI,
+  stealing the core of the rank it waits for when ranks outnumber cores (DESIGN §3).
+- Flushing: the pump counts messages sent to and received from every rank, so a collective can
+  exchange the counts and then wait until everything sent before it has been received — the
+  visibility a shared-memory barrier gives for free (see ``mpi_coordination.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+from mpi4py import MPI
+
+from asapgraph.engine.mailbox import (
+    COUNTER_FIELDS,
+    DEFERRED,
+    DENSE,
+    RECV_BYTES,
+    RECV_MSGS,
+    SENT_BYTES,
+    SENT_MSGS,
+    SUPERSEDED,
+    Edge,
+)
+from asapgraph.program import merge_into
+
+NOTIFY, ACK, STATE, VERIFY = range(4)  # message tags
+TAG_NAMES = ("notify", "ack", "state", "verify")
+HEADER_BYTES = 16  # int64 version, int64 count (DENSE for every boundary value)
+POSITION = np.dtype(np.int32)
+POLL_INTERVAL = 100e-6  # seconds a waiter sleeps between two polls (never a hot spin)
+
+Handler = Callable[[int, MPI.Request, np.ndarray], None]
+
+
+class Pump:
+    """This rank's message endpoint: counted non-blocking sends, and a poll that routes arrivals.
+
+    ``sent[r]`` / ``received[r]`` count the messages sent to / received from rank r (all tags);
+    ``by_tag`` counts this rank's sends per tag for the statistics.
+    """
+
+    def __init__(self, comm: MPI.Comm) -> None:
+        self.comm = comm
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self.sent = np.zeros(self.size, dtype=np.int64)
+        self.received = np.zeros(self.size, dtype=np.int64)
+        self.by_tag = dict.fromkeys(TAG_NAMES, 0)
+        self.handlers: dict[int, Handler] = {}
+        self.sending: list[tuple[MPI.Request, np.ndarray]] = []
+        self.receiving: list[MPI.Request] = []
+        self.status = MPI.Status()
+
+    def send(self, dest: int, tag: int, payload: np.ndarray) -> None:
+        """``Isend`` the bytes of ``payload``; the buffer is kept alive until the send completes."""
+        data = payload.view(np.uint8)
+        self.sending.append((self.comm.Isend([data, MPI.BYTE], dest, tag), data))
+        self.sent[dest] += 1
+        self.by_tag[TAG_NAMES[tag]] += 1
+
+    def poll(self) -> int:
+        """Receive every message that has arrived, hand each to its tag's handler; how many."""
+        count = 0
+        while (message := self.comm.Improbe(MPI.ANY_SOURCE, MPI.ANY_TAG, self.status)) is not None:
+            source, tag = self.status.Get_source(), self.status.Get_tag()
+            buffer = np.empty(self.status.Get_count(MPI.BYTE), dtype=np.uint8)
+            request = message.Irecv([buffer, MPI.BYTE])
+            self.receiving.append(request)
+            self.received[source] += 1
+            self.handlers[tag](source, request, buffer)
+            count += 1
+        if self.sending:
+            self.sending = [(r, b) for r, b in self.sending if not r.Test()]
+        if self.receiving:
+            self.receiving = [r for r in self.receiving if not r.Test()]
+        return count
+
+    def wait(self, timeout: float) -> None:
+        """Poll until something arrives or ``timeout`` seconds pass, sleeping between polls."""
+        deadline = time.perf_counter() + timeout
+        while not self.poll() and time.perf_counter() < deadline:
+            time.sleep(POLL_INTERVAL)
+
+    def settle(self, request: MPI.Request) -> None:
+        """Complete a non-blocking collective while polling (and sleeping) — never inside MPI."""
+        while not request.Test():
+            self.poll()
+            time.sleep(POLL_INTERVAL)
+
+    def flush(self, expected: np.ndarray) -> None:
+        """Poll (sleeping between polls) until ``expected[r]`` messages from each rank r are in.
+
+        Messages from one rank arrive in the order they were sent, so once the count from r is
+        reached, everything r sent before it reported the count has been received in full.
+        """
+        while True:
+            self.poll()
+            if np.all(self.received >= expected) and not self.receiving:
+                return
+            time.sleep(POLL_INTERVAL)
+
+    def finish(self) -> None:
+        """Wait for this rank's own sends to complete (their receivers have them by now)."""
+        while self.sending:
+            self.poll()
+            if self.sending:
+                time.sleep(POLL_INTERVAL)
+
+
+def control(request: MPI.Request, buffer: np.ndarray) -> np.ndarray:
+    """The int64 words of a small control message (an eager message: already here once matched)."""
+    request.Wait()
+    return buffer.view(np.int64)
+
+
+class MpiOutbox:
+    """The sender's end of mailbox q → p on rank q."""
+
+    def __init__(self, edge: Edge, pack: np.ndarray, initial: np.ndarray, pump: Pump,
+                 policy: str) -> None:
+        self.edge = edge
+        self.pack = pack  # sender-local indices of the values the receiver needs
+        self.pump, self.policy = pump, policy
+        self.last = initial[pack].copy()  # what the receiver holds once it has applied every post
+        self.counters = np.zeros(COUNTER_FIELDS, dtype=np.int64)
+        self.version = 0
+        self.acked = 0
+        self.pending = False  # values changed since the last post (or a deferred post)
+
+    def acknowledge(self, version: int) -> None:
+        """The receiver has merged ``version``."""
+        self.acked = max(self.acked, version)
+
+    def can_post(self) -> bool:
+        """``latest`` always can; ``queue`` only once the last version is ACKed."""
+        if self.policy == "latest":
+            return True
+        if self.acked < self.version:
+            self.pump.poll()
+        return self.acked == self.version
+
+    def post(self, values: np.ndarray, *, full: bool = False) -> bool:
+        """Send the boundary values that changed (or all of them); defer under ``queue``."""
+        if not self.can_post():
+            self.pending = True
+            self.counters[DEFERRED] += 1
+            return False
+        current = values[self.pack]
+        changed = np.flatnonzero(current != self.last)
+        itemsize = current.itemsize
+        dense = full or 2 * changed.size * (itemsize + POSITION.itemsize) > current.nbytes
+        count = current.size if dense else changed.size
+        payload = count * itemsize + (0 if dense else count * POSITION.itemsize)
+        message = np.empty(HEADER_BYTES + payload, dtype=np.uint8)
+        self.version += 1
+        message[:HEADER_BYTES].view(np.int64)[:] = (self.version, DENSE if dense else count)
+        body = message[HEADER_BYTES:]
+        if dense:
+            body.view(current.dtype)[:] = current
+        else:
+            body[: count * itemsize].view(current.dtype)[:] = current[changed]
+            body[count * itemsize :].view(POSITION)[:] = changed
+        self.pump.send(self.edge.receiver, NOTIFY, message)
+        self.last = current
+        self.pending = False
+        self.counters[SENT_MSGS] += 1
+        self.counters[SENT_BYTES] += payload
+        return True
+
+
+class MpiInbox:
+    """The receiver's end of mailbox q → p on rank p: the messages received, oldest first."""
+
+    def __init__(self, edge: Edge, slots: np.ndarray, dtype: np.dtype, pump: Pump,
+                 policy: str) -> None:
+        self.edge = edge
+        self.slots = slots  # receiver-local ghost indices, in pack order
+        self.dtype = np.dtype(dtype)
+        self.pump, self.policy = pump, policy
+        self.queue: deque[tuple[MPI.Request, np.ndarray]] = deque()
+        self.counters = np.zeros(COUNTER_FIELDS, dtype=np.int64)
+        self.staleness = 0  # rounds since this mailbox was last merged
+
+    def arrive(self, request: MPI.Request, buffer: np.ndarray) -> None:
+        """A NOTIFY from the sender is being received into ``buffer``."""
+        self.queue.append((request, buffer))
+
+    def ready(self) -> bool:
+        """Whether a message has arrived in full and waits to be merged."""
+        self.pump.poll()
+        return bool(self.queue) and self.queue[0][0].Test()
+
+    def take(self, values: np.ndarray, combine: str) -> int:
+        """Merge the oldest message (``queue``) or every arrived one in order (``latest``).
+
+        Returns how many values were merged, or -1 when nothing was ready; ACKs under ``queue``.
+        """
+        if not self.ready():
+            return -1
+        merged, taken, version = 0, 0, 0
+        while self.queue and self.queue[0][0].Test():
+            _, message = self.queue.popleft()
+            version, count = (int(word) for word in message[:HEADER_BYTES].view(np.int64))
+            body = message[HEADER_BYTES:]
+            if count == DENSE:
+                targets, incoming = self.slots, body.view(self.dtype)
+            else:
+                split = count * self.dtype.itemsize
+                incoming = body[:split].view(self.dtype)
+                targets = self.slots[body[split:].view(POSITION)]
+            merge_into(combine, values, targets, incoming)
+            merged += incoming.size
+            taken += 1
+            self.counters[RECV_BYTES] += body.size
+            if self.policy == "queue":
+                break
+        if self.policy == "queue":
+            self.pump.send(self.edge.sender, ACK, np.array([version], dtype=np.int64))
+        self.counters[RECV_MSGS] += taken
+        self.counters[SUPERSEDED] += taken - 1
+        self.staleness = 0
+        return merged
