@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
 
+from asapgraph.datasets.resolve import resolve_graph
 from asapgraph.io import LoadedGraph, load_edgelist
 
 
 def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
-    """The graph file and how to read it."""
-    parser.add_argument("graph", metavar="FILE", help="edge list (SNAP format; .gz/.bz2 ok)")
+    """The graph (a file, ``snap:NAME`` or ``rmat:...``) and how to read it."""
+    parser.add_argument(
+        "graph", metavar="GRAPH",
+        help="edge-list file (SNAP format; .gz/.bz2 ok), snap:NAME, or rmat:SCALE[:EF[:SEED]]",
+    )
     direction = parser.add_mutually_exclusive_group()
     direction.add_argument(
         "--directed", dest="directed", action="store_true", default=None,
@@ -21,14 +27,21 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drop-self-loops", action="store_true", help="ignore u u lines")
     parser.add_argument("--no-cache", action="store_true", help="bypass the binary graph cache")
     parser.add_argument("--cache-dir", default=None, help="where the binary cache lives")
+    parser.add_argument("--data-dir", default=None,
+                        help="where snap: datasets are found or fetched (default $ASAPGRAPH_DATA)")
 
 
 def load_graph_argument(args: argparse.Namespace) -> LoadedGraph:
     """Load the graph named on the command line as the arguments say."""
-    return load_edgelist(
-        args.graph,
-        directed=args.directed,
-        drop_self_loops=args.drop_self_loops,
-        cache=not args.no_cache,
-        cache_dir=args.cache_dir,
-    )
+    options = {
+        "directed": args.directed,
+        "drop_self_loops": args.drop_self_loops,
+        "cache": not args.no_cache,
+        "cache_dir": args.cache_dir,
+    }
+    path = Path(args.graph)
+    if path.exists() or ":" not in args.graph:
+        return load_edgelist(path, **options)
+    start = time.perf_counter()
+    graph = resolve_graph(args.graph, data_dir=args.data_dir, **options)
+    return LoadedGraph(graph, path, time.perf_counter() - start, False, 0)
