@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from conftest import load_snap, require_snap
+from scipy.sparse.csgraph import connected_components
 
 import asapgraph
 from asapgraph.algorithms.pagerank import PageRank
@@ -181,6 +182,61 @@ def test_library_call_on_every_rank_returns_the_same_result(tmp_path: Path) -> N
         assert np.abs(copies[0] - networkx_pagerank(graph)).sum() <= ACCURACY
 
 
+UNDIRECTED = "ca-GrQc.txt"  # 355 components, communities for LPA
+PROGRAMS = """
+import sys
+import numpy as np
+from mpi4py import MPI
+import asapgraph
+from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms.label_propagation import LabelPropagation
+graph = asapgraph.read_edgelist(sys.argv[1], cache=False)
+for name, make in (("cc", ConnectedComponents), ("lpa", lambda: LabelPropagation(seed=3))):
+    for mode in ("bsp", "asap"):
+        result = asapgraph.run(make(), graph, mode=mode, transport="mpi", straggler={1: 3.0},
+                               fan_in=1 if mode == "asap" else None)
+        if MPI.COMM_WORLD.Get_rank() == 0:
+            np.save(f"{sys.argv[2]}/{name}-{mode}.npy", result.values)
+"""
+
+
+@pytest.mark.parametrize("ranks", [3, 4])
+def test_components_and_label_propagation(tmp_path: Path, ranks: int) -> None:
+    components = pytest.importorskip("asapgraph.algorithms.components",
+                                     reason="connected components are not in this checkout yet")
+    lpa = pytest.importorskip("asapgraph.algorithms.label_propagation",
+                              reason="label propagation is not in this checkout yet")
+    quality = pytest.importorskip("asapgraph.algorithms.quality",
+                                  reason="the modularity helper is not in this checkout yet")
+    path = require_snap(UNDIRECTED)
+    graph = load_snap(UNDIRECTED)
+    script = tmp_path / "programs.py"
+    script.write_text(PROGRAMS)
+    result = launch(ranks, ["-m", "mpi4py", str(script), str(path), str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+
+    count, groups = connected_components(graph.adjacency, directed=True, connection="weak")
+    smallest = np.full(count, np.iinfo(np.int64).max)
+    np.minimum.at(smallest, groups, graph.ids)
+    reference = nx.community.modularity(
+        graph.to_networkx().to_undirected(),
+        nx.community.label_propagation_communities(graph.to_networkx().to_undirected()),
+    )
+    for mode in ("bsp", "asap"):
+        options = {"workers": ranks, "mode": mode, "straggler": {1: 3.0},
+                   "fan_in": 1 if mode == "asap" else None}
+        labels = np.load(tmp_path / f"cc-{mode}.npy")
+        assert np.array_equal(labels, smallest[groups]), f"cc {mode}: not scipy's components"
+        shared = asapgraph.run(components.ConnectedComponents(), graph, **options).values
+        assert np.array_equal(labels, shared)
+
+        communities = np.load(tmp_path / f"lpa-{mode}.npy")
+        assert quality.modularity(graph, communities) >= reference - 0.03, f"lpa {mode}"
+        if mode == "bsp":  # seeded BSP is repeatable: the same supersteps on the same values
+            shared = asapgraph.run(lpa.LabelPropagation(seed=3), graph, **options).values
+            assert np.array_equal(communities, shared)
+
+
 PARTS = """
 import sys
 import numpy as np
@@ -272,6 +328,21 @@ def leftover_ranks(script: Path) -> list[str]:
         if running and state != "Z":
             left.append(f"{pid} ({state})")
     return left
+
+
+def test_without_mpiexec_one_process_is_one_rank(tmp_path: Path) -> None:
+    mpiexec()  # the same requirement: mpi4py (a singleton MPI start needs no launcher)
+    path = require_snap(GRAPH)
+    graph = load_snap(GRAPH)
+    out = tmp_path / "ranks.tsv"
+    result = subprocess.run(
+        [sys.executable, "-m", "asapgraph", "run", "pagerank", str(path), "--transport", "mpi",
+         "--tol", str(TOL), "--out", str(out), "--no-cache"],
+        capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "workers=1 converged=True" in result.stdout
+    assert np.abs(read_values(out, graph) - networkx_pagerank(graph)).sum() <= ACCURACY
 
 
 def test_workers_must_match_the_ranks() -> None:
