@@ -35,11 +35,18 @@ def fan_in_argument(text: str) -> int | None:
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
-    """Mode, workers, stochastic reduce, stragglers and the algorithm's own knobs."""
+    """Mode, fan-in and transport of one run, then :func:`add_tuning_arguments`."""
     parser.add_argument("--mode", choices=("bsp", "asap"), default="bsp")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (1..64)")
     parser.add_argument("--fan-in", type=fan_in_argument, default=None, metavar="{K,all}",
                         help="in-neighbour mailboxes waited for per ASAP round (default all)")
+    parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
+                        help="shared memory, or one MPI rank per partition (under mpiexec -n P)")
+    add_tuning_arguments(parser)
+
+
+def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
+    """Workers, stochastic reduce, stragglers and the algorithm's own knobs (run and compare)."""
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (1..64)")
     parser.add_argument("--max-staleness", type=int, default=DEFAULT_MAX_STALENESS,
                         help="rounds a neighbour may go unmerged before it is waited for")
     parser.add_argument("--policy", choices=("latest", "queue"), default="latest",
@@ -51,8 +58,6 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                         help="vertex reordering before the contiguous split")
     parser.add_argument("--straggler", type=straggler_argument, action="append", default=[],
                         metavar="W:F", help="worker W runs F times slower (repeatable)")
-    parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
-                        help="shared memory, or one MPI rank per partition (under mpiexec -n P)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tol", type=float, default=1e-6, help="PageRank tolerance per vertex")
     parser.add_argument("--damping", type=float, default=0.85, help="PageRank damping")
