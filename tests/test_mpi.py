@@ -345,6 +345,25 @@ def test_without_mpiexec_one_process_is_one_rank(tmp_path: Path) -> None:
     assert np.abs(read_values(out, graph) - networkx_pagerank(graph)).sum() <= ACCURACY
 
 
+def test_ctrl_c_ends_every_rank() -> None:
+    command = [mpiexec(), "-n", "3", sys.executable, "-m", "asapgraph", "run", "pagerank",
+               "rmat:16", "--transport", "mpi", "--mode", "asap", "--straggler", "1:100",
+               "--tol", "1e-15"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as process:
+        time.sleep(5)  # loading and generating take about a second; the run takes minutes
+        process.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends mpiexec
+        began = time.monotonic()
+        try:
+            _, err = process.communicate(timeout=FAILURE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("mpiexec did not end after Ctrl-C")
+    assert process.returncode == 130, err
+    assert time.monotonic() - began < 10
+    assert "asapgraph: interrupted" in err
+
+
 def test_workers_must_match_the_ranks() -> None:
     path = require_snap(GRAPH)
     result = run_cli(2, "pagerank", str(path), "--workers", "3", "--no-cache")

@@ -131,12 +131,16 @@ def run_mpi(
 def abort(comm: MPI.Comm, failure: BaseException) -> NoReturn:
     """Print why this rank failed, then end every rank of the job with a non-zero status."""
     interrupted = isinstance(failure, KeyboardInterrupt)
-    reason = "interrupted" if interrupted else "".join(traceback.format_exception(failure))
-    stream = sys.__stderr__ or sys.stderr
-    stream.write(f"asapgraph: rank {comm.Get_rank()} of {comm.Get_size()} failed, ending the MPI "
-                 f"job: {reason}\n")
-    stream.flush()
-    time.sleep(ABORT_GRACE)
+    if interrupted:  # Ctrl-C reaches every rank: rank 0 says so, once
+        message = "asapgraph: interrupted, ending the MPI job\n" if comm.Get_rank() == ROOT else ""
+    else:
+        message = (f"asapgraph: rank {comm.Get_rank()} of {comm.Get_size()} failed, ending the "
+                   f"MPI job: {''.join(traceback.format_exception(failure))}\n")
+    if message:
+        stream = sys.__stderr__ or sys.stderr
+        stream.write(message)
+        stream.flush()
+        time.sleep(ABORT_GRACE)
     comm.Abort(EXIT_INTERRUPTED if interrupted else EXIT_FAILED)
     raise SystemExit(EXIT_FAILED)  # not reached: MPI_Abort does not return
 
