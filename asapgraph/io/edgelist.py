@@ -1,58 +1,196 @@
-"""SNAP edge-list reader (first cut: correct on the SNAP quirks, not yet fast or cached)."""
+"""SNAP edge-list reader: numpy's C text parser on the common case, a line scan on the rest.
+
+A line is ``source target [weight]``; ``#`` and ``%`` start comments; fields are separated by
+whitespace. Lines end in LF, CRLF or CR (universal newlines, as numpy and Python's text mode
+read them), so SNAP's CRLF files and ca-HepTh's stray ``\\r\\r\\n`` are plain line ends; error
+messages number lines by LF, as editors do. The fast path gives the file to ``np.loadtxt`` with
+comment handling off (it costs 2.5x) and the header lines skipped. Whatever that rejects (a
+comment inside the data, or a real error) is retried on normalised bytes, and only if that fails
+too is the text scanned line by line, which names the first bad line (or, for input that only
+loadtxt dislikes, builds the edges itself). Ids are parsed as int64 text, never through float64,
+so ids up to 2**63-1 stay exact.
+"""
 
 from __future__ import annotations
 
 import bz2
 import gzip
 import io
+import re
 import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from asapgraph.graph import Graph
+from asapgraph.errors import GraphFormatError
+from asapgraph.graph import Graph, remap_ids
+from asapgraph.io.cache import CacheEntry
+
+_DECOMPRESS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+    ".gz": ("gzip", gzip.decompress),
+    ".bz2": ("bzip2", bz2.decompress),
+}
+_WEIGHTED = np.dtype([("source", np.int64), ("target", np.int64), ("weight", np.float64)])
+_COMMENT = re.compile(rb"[#%][^\n]*")
+_INTEGER = re.compile(rb"[+-]?[0-9]+")
+_FLOAT = re.compile(
+    rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE
+)
+_INT64 = np.iinfo(np.int64)
+
+Edges = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="ascii")
-    if path.suffix == ".bz2":
-        return io.TextIOWrapper(bz2.open(path, "rb"), encoding="ascii")
-    return open(path, encoding="ascii")
+@dataclass(frozen=True)
+class _Header:
+    """What the lines before the first edge say."""
+
+    directed: bool | None  # None: no "Directed graph" / "Undirected graph" line
+    lines: int  # lines before the first edge line
+    columns: int  # fields on the first edge line (0: there is none)
 
 
-def read_edgelist(
-    path: str | Path,
-    *,
-    directed: bool | None = None,
-    drop_self_loops: bool = False,
-    cache: bool = True,
-    cache_dir: str | Path | None = None,
-) -> Graph:
-    """Read a SNAP-style edge list into a :class:`Graph`."""
-    path = Path(path)
-    header_directed = None
-    with _open_text(path) as handle:
-        lines = [line.strip() for line in handle]
-    rows = []
-    for line in lines:
-        if not line:
+def _lines(handle: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(LF-counted line number, line) with a lone CR also ending a line."""
+    for number, physical in enumerate(handle, 1):
+        for line in physical.split(b"\r"):
+            yield number, line
+
+
+def _fields(line: bytes) -> list[bytes]:
+    return _COMMENT.sub(b"", line).split()
+
+
+def _read_header(handle: Iterable[bytes], path: Path) -> _Header:
+    directed = None
+    for number, line in _lines(handle):
+        stripped = line.strip()
+        if stripped[:1] in (b"#", b"%"):
+            text = stripped.lower()
+            if text.startswith(b"%%matrixmarket"):  # its size line would read as an edge
+                raise GraphFormatError(path, "a MatrixMarket file, not an edge list "
+                                       "(read it with scipy.io.mmread)", number)
+            if directed is None and b"undirected graph" in text:
+                directed = False
+            elif directed is None and b"directed graph" in text:
+                directed = True
+        elif stripped:
+            return _Header(directed, number - 1, len(_fields(line)))
+    return _Header(directed, 0, 0)
+
+
+def _decompressed(path: Path) -> bytes | None:
+    """The whole decompressed text of a .gz/.bz2 file (None for plain text)."""
+    if path.suffix not in _DECOMPRESS:
+        return None
+    kind, decompress = _DECOMPRESS[path.suffix]
+    try:
+        return decompress(path.read_bytes())
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        raise GraphFormatError(path, f"corrupt or truncated {kind} data ({error})") from None
+
+
+def _loadtxt(source: Path | io.BytesIO, columns: int, skip: int) -> Edges:
+    """Parse with numpy's C reader; ValueError on anything it cannot read exactly."""
+    if columns == 3:
+        rows = np.loadtxt(source, dtype=_WEIGHTED, comments=None, skiprows=skip,
+                          encoding="latin-1", ndmin=1)
+        return rows["source"], rows["target"], rows["weight"]
+    rows = np.loadtxt(source, dtype=np.int64, comments=None, skiprows=skip,
+                      encoding="latin-1", ndmin=2)
+    if rows.shape[1] != 2:
+        raise ValueError(f"{rows.shape[1]} columns")
+    return rows[:, 0], rows[:, 1], None
+
+
+def _normalised(raw: bytes) -> bytes:
+    """LF line ends only, comments removed: the text loadtxt's fast settings accept."""
+    text = raw.replace(b"\r", b"\n")
+    if b"#" in text or b"%" in text:
+        text = _COMMENT.sub(b"", text)
+    return text
+
+
+def _vertex(token: bytes, path: Path, line: int) -> int:
+    if not _INTEGER.fullmatch(token):
+        raise GraphFormatError(path, f"vertex id {_shown(token)} is not an integer", line)
+    value = int(token)
+    if not _INT64.min <= value <= _INT64.max:
+        raise GraphFormatError(path, f"vertex id {value} is outside the int64 range", line)
+    return value
+
+
+def _weight(token: bytes, path: Path, line: int) -> float:
+    if not _FLOAT.fullmatch(token):
+        raise GraphFormatError(path, f"weight {_shown(token)} is not a number", line)
+    return float(token)
+
+
+def _shown(token: bytes) -> str:
+    text = token.decode("latin-1")
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _scan(raw: bytes, path: Path) -> Edges:
+    """The reference parser, line by line: the edges, or an error at the first bad line."""
+    src: list[int] = []
+    dst: list[int] = []
+    weights: list[float] = []
+    columns = 0
+    for number, line in _lines(io.BytesIO(raw)):
+        fields = _fields(line)
+        if not fields:
             continue
-        if line[0] in "#%":
-            low = line.lower()
-            if header_directed is None and "undirected graph" in low:
-                header_directed = False
-            elif header_directed is None and "directed graph" in low:
-                header_directed = True
-            continue
-        rows.append(line.split())
-    data = np.asarray(rows, dtype=np.int64)
+        if len(fields) not in (2, 3):
+            raise GraphFormatError(path, "expected 2 or 3 fields (source target [weight]), "
+                                   f"found {len(fields)}", number)
+        if columns and len(fields) != columns:
+            raise GraphFormatError(path, f"{len(fields)} fields after lines of {columns} "
+                                   "(a weight goes on every line or on none)", number)
+        columns = len(fields)
+        src.append(_vertex(fields[0], path, number))
+        dst.append(_vertex(fields[1], path, number))
+        if columns == 3:
+            weights.append(_weight(fields[2], path, number))
+    if not columns:
+        raise GraphFormatError(path, "no edges (the file is empty or only comments)")
+    return (np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
+            np.array(weights, dtype=np.float64) if columns == 3 else None)
+
+
+def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
+    """Edges of the file: fast path, then a normalised retry, then the line scan."""
+    if header.columns in (2, 3):
+        try:
+            source = path if text is None else io.BytesIO(text)
+            return _loadtxt(source, header.columns, header.lines)
+        except ValueError:
+            pass
+    raw = path.read_bytes() if text is None else text
+    if header.columns in (2, 3):
+        try:
+            return _loadtxt(io.BytesIO(_normalised(raw)), header.columns, 0)
+        except ValueError:
+            pass
+    return _scan(raw, path)
+
+
+def _read(path: Path, directed: bool | None, drop_self_loops: bool) -> Graph:
+    text = _decompressed(path)
+    if text is None:
+        with path.open("rb") as handle:
+            header = _read_header(handle, path)
+    else:
+        header = _read_header(io.BytesIO(text), path)
+    src, dst, weights = _parse(path, text, header)
     if directed is None:
-        directed = True if header_directed is None else header_directed
-    return Graph.from_edges(
-        data[:, 0], data[:, 1], directed=directed, drop_self_loops=drop_self_loops
-    )
+        directed = header.directed is not False
+    ids, src, dst = remap_ids(src, dst)  # reads loadtxt's strided columns; from_edges copies
+    return Graph.from_dense_edges(src, dst, ids, weights, directed=directed,
+                                  drop_self_loops=drop_self_loops)
 
 
 @dataclass
@@ -74,8 +212,33 @@ def load_edgelist(
     cache: bool = True,
     cache_dir: str | Path | None = None,
 ) -> LoadedGraph:
-    """Read an edge list and report the load time and whether the binary cache served it."""
+    """Read a SNAP edge list (.gz/.bz2 too), through the binary cache unless ``cache=False``.
+
+    ``directed=None`` follows the SNAP header ("Undirected graph" -> undirected, else directed).
+    Raises :class:`GraphFormatError` naming the file and line of the first bad input.
+    """
     path = Path(path)
     start = time.perf_counter()
-    graph = read_edgelist(path, directed=directed, drop_self_loops=drop_self_loops)
-    return LoadedGraph(graph, path, time.perf_counter() - start, False, path.stat().st_size)
+    size = path.stat().st_size
+    options = {"directed": directed, "drop_self_loops": drop_self_loops}
+    entry = CacheEntry.for_source(path, options, cache_dir) if cache else None
+    graph = entry.load() if entry is not None else None
+    from_cache = graph is not None
+    if graph is None:
+        graph = _read(path, directed, drop_self_loops)
+        if entry is not None:
+            entry.store(graph)
+    return LoadedGraph(graph, path, time.perf_counter() - start, from_cache, size)
+
+
+def read_edgelist(
+    path: str | Path,
+    *,
+    directed: bool | None = None,
+    drop_self_loops: bool = False,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+) -> Graph:
+    """Read a SNAP edge list into a :class:`Graph` (see :func:`load_edgelist`)."""
+    return load_edgelist(path, directed=directed, drop_self_loops=drop_self_loops,
+                         cache=cache, cache_dir=cache_dir).graph
