@@ -3,7 +3,8 @@
 ``python bench/bench_pagerank.py [--graph PATH] [--rmat-scale 20] [--repeat 3] [--quick]``
 
 Graphs: the largest SNAP edge list in /work/shared/datasets/snap (or ``--graph``) and a Graph500
-R-MAT graph (scale 20, edge factor 16: about 16M edges). Reference: a scipy power iteration run
+R-MAT graph from ``asapgraph.datasets.rmat`` (scale 20, edge factor 16: about 16M edges, all 2**20
+vertices, isolated ones included). Reference: a scipy power iteration run
 until its L1 change is below 1e-14, cross-checked with igraph (PRPACK) and, on the SNAP graph,
 ``networkx.pagerank(tol=1e-12)``. Every figure is the median over ``--repeat`` runs.
 
@@ -37,12 +38,22 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from common import fmt, markdown_table, median, median_time, ratio, ratio_line
+from common import (
+    fmt,
+    markdown_table,
+    median,
+    median_time,
+    ratio,
+    ratio_line,
+    spread,
+    time_runs,
+)
 from threadpoolctl import threadpool_limits
 
 import asapgraph
 from asapgraph import Engine, Graph
 from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.datasets.rmat import rmat_graph
 from asapgraph.partition import Partitioning, partition
 
 SNAP_DIR = Path("/work/shared/datasets/snap")
@@ -59,7 +70,7 @@ late); `compute @ tol` is `compute_seconds` of an untraced run at the loosest to
 meets 1e-6 (termination detection included); MB moved, rounds and wait % come from that run.
 Baselines: scipy times the iterations needed, igraph one full solve, networkx the loosest tol that
 meets 1e-6. Setup (graph conversion, partitioning + shared-memory layout) is never in the time.
-Ratios are time(A) / time(B): below 1, A reaches 1e-6 sooner."""
+Spread: slowest / fastest repeat. Ratios are time(A) / time(B): below 1, A reaches 1e-6 sooner."""
 
 
 # ---------------------------------------------------------------------------------- graphs
@@ -74,34 +85,6 @@ def largest_snap(directory: Path = SNAP_DIR) -> Path:
             return directory / max(rows, key=lambda r: int(r["edge_lines_counted"]))["file"]
     files = [p for p in directory.glob("*.txt*") if "labels" not in p.name]
     return max(files, key=lambda p: p.stat().st_size)
-
-
-def graph500_rmat(scale: int, edge_factor: int = 16, seed: int = 1) -> tuple[np.ndarray, ...]:
-    """Graph500 R-MAT edges (a, b, c = 0.57, 0.19, 0.19), vertex labels randomly permuted."""
-    rng = np.random.default_rng(seed)
-    m = edge_factor << scale
-    src, dst = np.zeros(m, np.int64), np.zeros(m, np.int64)
-    a, b, c = 0.57, 0.19, 0.19
-    for bit in range(scale):
-        down = rng.random(m) > a + b
-        right = rng.random(m) > np.where(down, c / (1 - a - b), a / (a + b))
-        src |= down.astype(np.int64) << bit
-        dst |= right.astype(np.int64) << bit
-    perm = rng.permutation(1 << scale)
-    return perm[src], perm[dst]
-
-
-def rmat_graph(scale: int, edge_factor: int = 16, seed: int = 1) -> tuple[Graph, str]:
-    """An R-MAT graph from ``asapgraph.datasets.rmat`` when present, else the local generator."""
-    try:
-        from asapgraph.datasets import rmat  # another engineer's module, maybe not there yet
-    except ImportError:
-        rmat = None
-    maker = getattr(rmat, "rmat_graph", None)
-    if callable(maker):
-        return maker(scale, edge_factor, seed=seed), "asapgraph.datasets.rmat.rmat_graph"
-    src, dst = graph500_rmat(scale, edge_factor, seed)
-    return Graph.from_edges(src, dst, directed=True), "bench (Graph500 generator)"
 
 
 def dense_edges(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +183,7 @@ class Row:
     straggler: bool = False
     note: str = ""
     per_round: float | None = None
+    spread: float | None = None  # slowest / fastest repeat of the time to 1e-6
     busy: dict[str, float] = field(default_factory=dict)
 
 
@@ -240,10 +224,11 @@ def bench_scipy(graph: Graph, reference: np.ndarray, repeat: int) -> Row:
     solver = PowerIteration(graph)
     setup = time.perf_counter() - began
     k = solver.iterations_to(reference, TARGET)
-    seconds, x = median_time(lambda: solver.run(k), repeat)
+    times, x = time_runs(lambda: solver.run(k), repeat)
+    seconds = statistics.median(times)
     error = l1(x / x.sum(), reference)
     jacobi = solver.jacobi_iterations_to(reference, TARGET)
-    return Row("scipy power iteration, 1 process", seconds, setup=setup,
+    return Row("scipy power iteration, 1 process", seconds, setup=setup, spread=spread(times),
                rounds=(k, k, k), per_round=seconds / k,
                note=f"{k} iterations, error {error:.1e}; linear-system Jacobi needs {jacobi}")
 
@@ -259,10 +244,11 @@ def bench_igraph(graph: Graph, reference: np.ndarray, repeat: int) -> Row | None
     g = igraph.Graph(n=graph.n, directed=True)
     g.add_edges(np.column_stack([src, dst]).astype(np.int32))
     setup = time.perf_counter() - began
-    seconds, ranks = median_time(lambda: g.pagerank(directed=True, damping=DAMPING), repeat)
+    times, ranks = time_runs(lambda: g.pagerank(directed=True, damping=DAMPING), repeat)
     ranks = np.asarray(ranks)
     error = l1(ranks / ranks.sum(), reference)
-    return Row("igraph pagerank (PRPACK), 1 process", seconds, setup=setup,
+    return Row("igraph pagerank (PRPACK), 1 process", statistics.median(times), setup=setup,
+               spread=spread(times),
                note=f"error {error:.2e}")
 
 
@@ -294,10 +280,11 @@ def bench_networkx(g, graph: Graph, reference: np.ndarray, repeat: int, setup: f
         first = time.perf_counter() - began
         tried.append(f"tol {tol:g}: {error:.1e}")
         if error <= TARGET:
-            rest = [median_time(lambda t=tol: nx_ranks(g, graph.n, t), 1)[0]
-                    for _ in range(repeat - 1)]
-            return Row("networkx.pagerank, 1 process", statistics.median([first, *rest]),
-                       setup=setup, tol=tol, note="; ".join(tried))
+            rest = time_runs(lambda t=tol: nx_ranks(g, graph.n, t), repeat - 1)[0] \
+                if repeat > 1 else []
+            times = [first, *rest]
+            return Row("networkx.pagerank, 1 process", statistics.median(times),
+                       setup=setup, tol=tol, spread=spread(times), note="; ".join(tried))
     return Row("networkx.pagerank, 1 process", None, setup=setup, note="; ".join(tried))
 
 
@@ -374,6 +361,7 @@ def asap_runs(graph: Graph, reference: np.ndarray, cfgs: list[Config], repeat: i
             total = sum(got[-1][k] for k in ("work", "merge", "waited")) or 1.0
             rows.append(Row(
                 c.label, median([g["time"] for g in got]),
+                spread=spread([g["time"] for g in got]),
                 setup=part_seconds + median([g["setup"] for g in got]),
                 crosscheck=compute, tol=max(g["tol"] for g in got),
                 mb=median([g["bytes"] for g in got]) / 1e6,
@@ -406,14 +394,14 @@ def report(title: str, baselines: list[Row], rows: list[Row]) -> str:
         bsp = find(rows, r.workers, "bsp", "all", r.straggler) if r.mode else None
         rounds = "—" if r.rounds is None else "/".join(f"{x:g}" for x in r.rounds)
         table.append([
-            r.name, fmt(r.time), ratio(r.time, scipy_time),
+            r.name, fmt(r.time), fmt(r.spread, 2), ratio(r.time, scipy_time),
             ratio(r.time, bsp.time) if bsp is not None and r.workers > 1 else "—",
             "—" if r.crosscheck is None else f"{r.crosscheck:.3g} (tol {r.tol:g})",
             fmt(r.mb), rounds, "—" if r.wait is None else f"{100 * r.wait:.0f}",
             fmt(r.setup), r.note,
         ])
     out.append(markdown_table(
-        ["configuration", "time to 1e-6 [s]", "vs scipy", "vs bsp (same P, straggler)",
+        ["configuration", "time to 1e-6 [s]", "spread", "vs scipy", "vs bsp (same P, straggler)",
          "compute @ tol [s] (cross-check)", "MB moved", "rounds min/med/max", "wait %",
          "setup [s]", "notes"], table))
     out += ["", LEGEND, ""]
@@ -547,8 +535,8 @@ def main(argv: list[str] | None = None) -> None:
         reports.append(bench_graph(path.name, graph, args, True, log))
     if not args.skip_rmat:
         began = time.perf_counter()
-        graph, source = rmat_graph(args.rmat_scale, args.edge_factor)
-        log(f"R-MAT scale {args.rmat_scale} from {source} in {time.perf_counter() - began:.1f} s")
+        graph = rmat_graph(args.rmat_scale, args.edge_factor)
+        log(f"R-MAT scale {args.rmat_scale} generated in {time.perf_counter() - began:.1f} s")
         reports.append(bench_graph(f"R-MAT scale {args.rmat_scale}, edge factor "
                                    f"{args.edge_factor}", graph, args, args.with_networkx, log))
     print("\n\n".join(reports))

@@ -10,14 +10,26 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
-    """Median wall time of ``repeat`` calls of ``fn`` (seconds), and the last call's result."""
+def time_runs(fn: Callable[[], T], repeat: int = 3) -> tuple[list[float], T]:
+    """Wall times of ``repeat`` calls of ``fn`` (seconds), and the last call's result."""
     times, result = [], None
     for _ in range(max(1, repeat)):
         began = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - began)
-    return statistics.median(times), result  # type: ignore[return-value]
+    return times, result  # type: ignore[return-value]
+
+
+def median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
+    """Median wall time of ``repeat`` calls of ``fn`` (seconds), and the last call's result."""
+    times, result = time_runs(fn, repeat)
+    return statistics.median(times), result
+
+
+def spread(times: Sequence[float]) -> float | None:
+    """Slowest over fastest (1.0 = perfectly repeatable; None without positive times)."""
+    present = [t for t in times if t]
+    return max(present) / min(present) if present else None
 
 
 def median(values: Sequence[float | None]) -> float | None:
