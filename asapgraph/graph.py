@@ -143,8 +143,10 @@ class Graph:
             src, dst = src[keep], dst[keep]
             weights = None if weights is None else weights[keep]
         if not directed:
-            src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
-            weights = None if weights is None else np.concatenate([weights, weights])
+            # Each line contributes both directions next to each other, so that a later line
+            # wins for both (networkx's Graph: "1 2 5" then "2 1 7" is one edge of weight 7).
+            src, dst = np.stack([src, dst], 1).ravel(), np.stack([dst, src], 1).ravel()
+            weights = None if weights is None else np.repeat(weights, 2)
         indptr, indices, w = build_csr(src, dst, len(ids), weights)
         return cls(indptr, indices, w, bool(directed), np.asarray(ids))
 

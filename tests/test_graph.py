@@ -89,3 +89,14 @@ def test_unknown_vertex() -> None:
 def test_mismatched_arrays() -> None:
     with pytest.raises(ValueError, match="differ in length"):
         Graph.from_arrays(np.arange(3), np.arange(2))
+
+
+def test_undirected_later_line_wins_both_ways() -> None:
+    graph = Graph.from_edges([1, 2], [2, 1], [5.0, 7.0], directed=False)
+    reference = nx.Graph()
+    reference.add_edge(1, 2, weight=5.0)
+    reference.add_edge(2, 1, weight=7.0)
+    exported = graph.to_networkx()
+    assert exported[1][2]["weight"] == exported[2][1]["weight"] == reference[1][2]["weight"]
+    adjacency = graph.to_scipy()
+    assert adjacency[0, 1] == adjacency[1, 0] == 7.0
