@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from asapgraph import __version__
-from asapgraph.commands import datasets, info, run
+from asapgraph.commands import compare, datasets, info, run
 from asapgraph.errors import AsapGraphError, GraphFormatError
 
 EXAMPLES = """\
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log progress (-v) or every worker event (-vv) to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (info, run, datasets):
+    for command in (info, run, compare, datasets):
         command.register(subparsers)
     return parser
 
