@@ -131,7 +131,7 @@ def run_mpi(
 def abort(comm: MPI.Comm, failure: BaseException) -> NoReturn:
     """Print why this rank failed, then end every rank of the job with a non-zero status."""
     interrupted = isinstance(failure, KeyboardInterrupt)
-    if interrupted:  # Ctrl-C reaches every rank: rank 0 says so, once
+    if interrupted:  # Ctrl-C reaches every rank: rank 0 says so once, the others give it time
         message = "asapgraph: interrupted, ending the MPI job\n" if comm.Get_rank() == ROOT else ""
     else:
         message = (f"asapgraph: rank {comm.Get_rank()} of {comm.Get_size()} failed, ending the "
@@ -140,7 +140,7 @@ def abort(comm: MPI.Comm, failure: BaseException) -> NoReturn:
         stream = sys.__stderr__ or sys.stderr
         stream.write(message)
         stream.flush()
-        time.sleep(ABORT_GRACE)
+    time.sleep(ABORT_GRACE if message else 2 * ABORT_GRACE)
     comm.Abort(EXIT_INTERRUPTED if interrupted else EXIT_FAILED)
     raise SystemExit(EXIT_FAILED)  # not reached: MPI_Abort does not return
 
