@@ -4,7 +4,13 @@ Two execution models over the same partitioned graph: bulk-synchronous (BSP) and
 (NOTIFY-ACK point-to-point synchronisation with stochastic reduce).
 """
 
-from asapgraph.api import Result, pagerank, run
+from asapgraph.api import (
+    Result,
+    connected_components,
+    label_propagation,
+    pagerank,
+    run,
+)
 from asapgraph.engine.engine import Engine
 from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError
 from asapgraph.graph import Graph
@@ -21,6 +27,8 @@ __all__ = [
     "Result",
     "WorkerError",
     "__version__",
+    "connected_components",
+    "label_propagation",
     "pagerank",
     "read_edgelist",
     "run",

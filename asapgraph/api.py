@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from asapgraph import checks
+from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.engine.engine import Engine, EngineRun
 from asapgraph.engine.stats import RunStats
@@ -149,3 +151,24 @@ def pagerank(
         extra = program.ranks(execute(toward, graph, **options).state, graph)
         ranks = program.with_dangling(ranks, extra, graph)
     return Result(ranks / ranks.sum(), graph, outcome.stats)
+
+
+def connected_components(graph: Any, **options: Any) -> Result:
+    """Weakly connected components: each vertex labelled with its component's smallest id.
+
+    Equal to ``scipy.sparse.csgraph.connected_components(connection="weak")`` as a partition,
+    with labels that are original ids. ``max_iter`` caps rounds; other options: see :func:`run`.
+    """
+    program_options = {key: options.pop(key) for key in ("max_iter",) if key in options}
+    return run(ConnectedComponents(**program_options), graph, **options)
+
+
+def label_propagation(graph: Any, *, seed: int = 0, max_iter: int = 100, **options: Any) -> Result:
+    """Communities by label propagation; each vertex labelled with its community's smallest id.
+
+    ``seed`` drives the tie-breaking coin (and the engine's sampling): a fixed seed and worker
+    count give the same labels on every BSP run. Hitting ``max_iter`` stops the run without an
+    error (``Result.converged`` says so). Other options: see :func:`run`.
+    """
+    options.setdefault("seed", seed)
+    return run(LabelPropagation(seed=seed, max_iter=max_iter), graph, **options)

@@ -99,3 +99,31 @@ def test_worker_logs_reach_the_parent(small_file: Path) -> None:
     assert "asapgraph-worker-1 asapgraph.worker: worker 1: bsp run of pagerank starts" in (
         result.stderr
     )
+
+
+def test_run_cc_and_lpa(small_file: Path, tmp_path: Path) -> None:
+    graph = nx.read_edgelist(small_file, create_using=nx.DiGraph, nodetype=int)
+    out = tmp_path / "cc.tsv"
+    result = cli("run", "cc", str(small_file), "--workers", "3", "--mode", "asap", "--fan-in", "1",
+                 "--out", str(out), "--no-cache")
+    assert result.returncode == 0, result.stderr
+    components = list(nx.weakly_connected_components(graph))
+    assert f"components: {len(components)}" in result.stdout
+    labels = {int(i): int(v) for i, v in (line.split("\t") for line in
+                                          out.read_text().splitlines()[1:])}
+    for component in components:
+        assert {labels[v] for v in component} == {min(component)}
+    result = cli("run", "lpa", str(small_file), "--workers", "2", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert "communities:" in result.stdout
+    assert "modularity" in result.stdout
+
+
+def test_library_shape_is_the_same_for_every_algorithm() -> None:
+    graph = nx.karate_club_graph()
+    for function in (asapgraph.pagerank, asapgraph.connected_components,
+                     asapgraph.label_propagation):
+        result = function(graph, workers=2, mode="asap")
+        assert result.values.shape == (34,)
+        assert set(result.to_dict()) == set(graph)
+        assert result.stats.workers == 2

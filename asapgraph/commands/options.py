@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.engine.engine import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS
 from asapgraph.program import VertexProgram
@@ -103,4 +105,8 @@ def make_program(args: argparse.Namespace) -> VertexProgram:
     extra = {} if args.max_iter is None else {"max_iter": args.max_iter}
     if args.algorithm == "pagerank":
         return PageRank(damping=args.damping, tol=args.tol, **extra)
+    if args.algorithm == "cc":
+        return ConnectedComponents(**extra)
+    if args.algorithm == "lpa":
+        return LabelPropagation(seed=args.seed, **extra)
     raise ValueError(f"Unknown algorithm {args.algorithm!r}.")

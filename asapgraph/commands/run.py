@@ -6,6 +6,9 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
+from asapgraph.algorithms.quality import modularity
 from asapgraph.api import Result, run
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
@@ -66,4 +69,9 @@ def algorithm_lines(algorithm: str, result: Result) -> list[str]:
         top = result.values.argsort()[::-1][:5]
         ranked = ", ".join(f"{result.graph.ids[v]} ({result.values[v]:.4g})" for v in top)
         return [f"top vertices: {ranked}"]
-    return []
+    _, sizes = np.unique(result.values, return_counts=True)
+    largest = ", ".join(str(size) for size in np.sort(sizes)[::-1][:5])
+    if algorithm == "cc":
+        return [f"components: {sizes.size}; largest sizes: {largest}"]
+    score = modularity(result.graph, result.values) if result.graph.m else float("nan")
+    return [f"communities: {sizes.size}; largest sizes: {largest}; modularity {score:.4f}"]
