@@ -66,3 +66,20 @@ def load_snap(filename: str):
 def snap_graph(request: pytest.FixtureRequest):
     """Each shared SNAP graph in turn, parsed once per session."""
     return load_snap(request.param)
+
+
+@pytest.fixture(scope="module")
+def engines():
+    """One engine per worker count, started on first use and serving every run of the module."""
+    import asapgraph
+
+    opened: dict[int, asapgraph.Engine] = {}
+
+    def get(workers: int) -> asapgraph.Engine:
+        if workers not in opened:
+            opened[workers] = asapgraph.Engine(workers).__enter__()
+        return opened[workers]
+
+    yield get
+    for engine in opened.values():
+        engine.close()

@@ -39,21 +39,6 @@ def label(config: dict) -> str:
     return f"P{config['workers']}-{config['mode']}-fan{fan_in}{slow}"
 
 
-@pytest.fixture(scope="module")
-def engines():
-    """One engine per worker count, started on first use and serving every run of the module."""
-    opened: dict[int, asapgraph.Engine] = {}
-
-    def get(workers: int) -> asapgraph.Engine:
-        if workers not in opened:
-            opened[workers] = asapgraph.Engine(workers).__enter__()
-        return opened[workers]
-
-    yield get
-    for engine in opened.values():
-        engine.close()
-
-
 def solve(engines, graph, config: dict, **options) -> asapgraph.Result:
     """asapgraph.pagerank at TOL on the shared engine of the config's worker count."""
     options = {"mode": config["mode"], "fan_in": config["fan_in"],

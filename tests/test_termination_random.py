@@ -41,21 +41,6 @@ def draw(seed: int) -> dict:
     return options
 
 
-@pytest.fixture(scope="module")
-def engines():
-    """One engine per worker count, shared by every case of the module."""
-    opened: dict[int, asapgraph.Engine] = {}
-
-    def get(workers: int) -> asapgraph.Engine:
-        if workers not in opened:
-            opened[workers] = asapgraph.Engine(workers).__enter__()
-        return opened[workers]
-
-    yield get
-    for engine in opened.values():
-        engine.close()
-
-
 def test_cases_cover_the_settings() -> None:
     """The default cases (whatever the environment overrides) exercise every setting."""
     cases = [draw(20251125 + k) for k in range(60)]

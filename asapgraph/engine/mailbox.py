@@ -64,20 +64,28 @@ def header_init(header: np.ndarray) -> None:
     header[:, WRITE], header[:, READY], header[:, READ] = 0, 1, 2
 
 
-class Outbox:
+class MailboxEnd:
+    """Views of one mailbox's header, slot metadata, slots and counters in the arena."""
+
+    def __init__(self, edge: Edge, shared: dict[str, np.ndarray], lock, doorbell) -> None:
+        self.edge = edge
+        self.header = shared["mb_header"][edge.index]
+        self.meta = shared["mb_meta"][edge.index]
+        base, size = SLOTS * edge.offset, SLOTS * edge.size
+        self.values = shared["mb_values"][base : base + size].reshape(SLOTS, -1)
+        self.positions = shared["mb_positions"][base : base + size].reshape(SLOTS, -1)
+        self.counters = shared["mb_counters"][edge.index]
+        self.lock, self.doorbell = lock, doorbell
+
+
+class Outbox(MailboxEnd):
     """The sender's end of one mailbox."""
 
     def __init__(self, edge: Edge, shared: dict[str, np.ndarray], pack: np.ndarray,
                  initial: np.ndarray, lock, doorbell, policy: str) -> None:
-        self.edge = edge
+        super().__init__(edge, shared, lock, doorbell)
         self.pack = pack  # sender-local indices of the values the receiver needs
-        self.header = shared["mb_header"][edge.index]
-        self.meta = shared["mb_meta"][edge.index]
-        base = SLOTS * edge.offset
-        self.values = shared["mb_values"][base : base + SLOTS * edge.size].reshape(SLOTS, -1)
-        self.positions = shared["mb_positions"][base : base + SLOTS * edge.size].reshape(SLOTS, -1)
-        self.counters = shared["mb_counters"][edge.index]
-        self.lock, self.doorbell, self.policy = lock, doorbell, policy
+        self.policy = policy
         self.snapshots: dict[int, np.ndarray] = {0: initial[pack].copy()}
         self.masks: dict[int, np.ndarray] = {}
         self.version = 0
@@ -136,20 +144,13 @@ class Outbox:
         self.doorbell.release()
 
 
-class Inbox:
+class Inbox(MailboxEnd):
     """The receiver's end of one mailbox."""
 
     def __init__(self, edge: Edge, shared: dict[str, np.ndarray], slots: np.ndarray,
                  lock, doorbell) -> None:
-        self.edge = edge
+        super().__init__(edge, shared, lock, doorbell)
         self.slots = slots  # receiver-local ghost indices, in pack order
-        self.header = shared["mb_header"][edge.index]
-        self.meta = shared["mb_meta"][edge.index]
-        base = SLOTS * edge.offset
-        self.values = shared["mb_values"][base : base + SLOTS * edge.size].reshape(SLOTS, -1)
-        self.positions = shared["mb_positions"][base : base + SLOTS * edge.size].reshape(SLOTS, -1)
-        self.counters = shared["mb_counters"][edge.index]
-        self.lock, self.doorbell = lock, doorbell
         self.staleness = 0  # rounds since this mailbox was last merged
 
     def ready(self) -> bool:
