@@ -182,14 +182,18 @@ def reference_for(program: VertexProgram, graph: Graph, target: float | None = N
     if isinstance(program, PageRank):
         return pagerank_reference(program, graph, DEFAULT_PAGERANK_TARGET if target is None
                                   else target)
-    if target is not None:
-        raise ValueError(f"A target applies to pagerank only; {program.name} is compared "
-                         "exactly (components) or by time to finish (label propagation).")
     if program.name == "connected_components":
+        _refuse_target(program, target, "is timed to an exact match")
         return components_reference(graph)
     if program.name == "label_propagation":
+        _refuse_target(program, target, "is timed to the end of its run")
         return modularity_reference(graph)
     raise ValueError(f"No reference is known for program {program.name!r}; pass reference=.")
+
+
+def _refuse_target(program: VertexProgram, target: float | None, timing: str) -> None:
+    if target is not None:
+        raise ValueError(f"A target applies to pagerank only: {program.name} {timing}.")
 
 
 @dataclass

@@ -181,8 +181,8 @@ def convergence_figure(comparison: Comparison, graph_name: str):
     axes.set_yscale("log")
     axes.set_xlabel("wall time (s)")
     axes.set_ylabel(reference.traced)
-    axes.set_title(f"{comparison.algorithm} on {graph_name}: {comparison.workers} workers, "
-                   f"{_stragglers(comparison)}", fontsize=10)
+    axes.set_title(f"{comparison.algorithm} on {Path(graph_name).name}: "
+                   f"{comparison.workers} workers, {_stragglers(comparison)}", fontsize=10)
     axes.legend(fontsize=8)
     return figure
 

@@ -120,7 +120,7 @@ def test_components_are_scored_exactly() -> None:
         trial = result.trials[0]
         assert trial.score == 0
         assert trial.seconds is not None
-        assert trial.stats.trace[0].error > 0  # every vertex starts alone
+        assert trial.stats.trace[-1].error == 0
 
 
 def test_label_propagation_is_timed_to_the_end_and_scored_by_modularity() -> None:
@@ -211,6 +211,29 @@ def test_cli_without_matplotlib_still_writes_table_and_json(
     assert not (out / "convergence.png").exists()
     hints = [line for line in captured.err.splitlines() if "pip install 'asapgraph[plot]'" in line]
     assert len(hints) == 1
+
+
+def test_cli_compares_components_exactly(
+    edge_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "out"
+    status = main(["compare", "cc", str(edge_file), "--workers", "2", "--fan-in", "1",
+                   "--repeat", "1", "--no-cache", "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    document = json.loads((out / "results.json").read_text())
+    assert document["reference"]["metric"] == "mislabelled vertices"
+    assert [row["trials"][0]["score"] for row in document["configurations"]] == [0, 0]
+
+
+def test_cli_refuses_a_target_for_label_propagation(
+    edge_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    status = main(["compare", "lpa", str(edge_file), "--target", "1e-3", "--no-cache",
+                   "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert capsys.readouterr().err.strip() == (
+        "asapgraph: error: A target applies to pagerank only: label_propagation is timed to "
+        "the end of its run.")
 
 
 @pytest.mark.parametrize(
