@@ -11,6 +11,7 @@ from asapgraph.api import (
     pagerank,
     run,
 )
+from asapgraph.compare import compare
 from asapgraph.engine.engine import Engine
 from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError
 from asapgraph.graph import Graph
@@ -27,6 +28,7 @@ __all__ = [
     "Result",
     "WorkerError",
     "__version__",
+    "compare",
     "connected_components",
     "label_propagation",
     "pagerank",

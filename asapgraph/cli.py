@@ -20,6 +20,7 @@ examples:
   asapgraph info graph.txt.gz --json
   asapgraph run pagerank graph.txt --mode asap --workers 4 --fan-in 1 --out ranks.tsv
   asapgraph run cc rmat:16 --mode bsp --workers 2 --straggler 1:3 --stats stats.json
+  asapgraph compare pagerank rmat:16 --workers 4 --straggler 1:3 --repeat 3
   asapgraph datasets list
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,12 @@ def test_library_shape_is_the_same_for_every_algorithm() -> None:
         assert result.values.shape == (34,)
         assert set(result.to_dict()) == set(graph)
         assert result.stats.workers == 2
+
+
+def test_output_file_has_ordinary_permissions(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ranks.tsv"
+    result = cli("run", "pagerank", str(small_file), "--out", str(out), "--no-cache")
+    assert result.returncode == 0, result.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

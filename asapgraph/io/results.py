@@ -24,6 +24,10 @@ def write_atomically(path: str | Path, write: Callable[[IO[str]], None]) -> None
     try:
         with handle:
             write(handle)
+        # NamedTemporaryFile creates 0600; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
