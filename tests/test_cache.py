@@ -13,7 +13,14 @@ import pytest
 
 from asapgraph.graph import Graph
 from asapgraph.io import load_edgelist, read_edgelist
-from asapgraph.io.cache import CacheEntry, default_cache_dir
+from asapgraph.io.cache import (
+    CacheEntry,
+    cached_view,
+    default_cache_dir,
+    entry_folder,
+    load_view,
+    store_view,
+)
 
 TEXT = b"# Directed graph\r\n1 2\r\n2 3\r\n3 1\r\n3 3\r\n9007199254740993 1\r\n"
 
@@ -194,3 +201,99 @@ def test_second_load_at_least_20x_faster(tmp_path: Path, cache_dir: Path) -> Non
         cached.append(time.perf_counter() - began)
     assert first_seconds >= 20 * min(cached), (first_seconds, cached)
     assert same_graph(first.graph, load_edgelist(path).graph)
+
+
+# ---------------------------------------------------------------- derived views (pull matrices)
+WEIGHTED = b"# Directed graph\n1 2 0.5\n2 3 1.5\n3 1 2.0\n3 2 4.0\n4 4 1.0\n"
+
+
+@pytest.fixture
+def weighted_source(tmp_path: Path) -> Path:
+    path = tmp_path / "w.txt"
+    path.write_bytes(WEIGHTED)
+    return path
+
+
+@pytest.mark.parametrize("view", ["transpose", "symmetric"])
+def test_view_is_built_once_then_mapped(weighted_source: Path, cache_dir: Path,
+                                        view: str) -> None:
+    read_edgelist(weighted_source)
+    graph = read_edgelist(weighted_source)  # mapped from the entry
+    assert entry_folder(graph) is not None
+    first, how = cached_view(graph, view)
+    assert how == "stored"
+    assert view not in vars(graph)  # the built copy was not kept on the graph
+    second, how = cached_view(graph, view)
+    assert how == "cache"
+    expected = getattr(read_edgelist(weighted_source, cache=False), view)
+    for loaded in (first, second):
+        assert same_graph(loaded, expected)
+        assert loaded.weighted == expected.weighted
+        assert isinstance(loaded.indices.base, np.memmap)
+        assert not loaded.indices.flags.writeable
+
+
+def test_one_stored_transpose_serves_weighted_and_unweighted(weighted_source: Path,
+                                                             cache_dir: Path) -> None:
+    read_edgelist(weighted_source)
+    graph = read_edgelist(weighted_source)
+    unweighted, how = cached_view(graph, "transpose", weighted=False)
+    assert how == "stored"
+    assert same_graph(unweighted, graph.unweighted.transpose)
+    assert not unweighted.weighted
+    weighted, how = cached_view(graph, "transpose")
+    assert how == "cache"
+    assert weighted.weights.tolist() == graph.transpose.weights.tolist()
+
+
+def test_views_without_an_entry(weighted_source: Path, cache_dir: Path) -> None:
+    """A graph built in memory has no entry: the view is built, as graph.transpose would."""
+    graph = read_edgelist(weighted_source, cache=False)
+    assert entry_folder(graph) is None
+    matrix, how = cached_view(graph, "symmetric")
+    assert how == "built"
+    assert matrix is graph.symmetric
+    undirected = Graph.from_edges([1, 2], [2, 3], directed=False)
+    assert cached_view(undirected, "transpose") == (undirected, "graph")
+    assert not entries(cache_dir)
+
+
+def test_views_go_with_their_entry(weighted_source: Path, cache_dir: Path) -> None:
+    read_edgelist(weighted_source)
+    cached_view(read_edgelist(weighted_source), "transpose")
+    (old,) = entries(cache_dir)
+    assert (old / "views" / "transpose" / "indices.npy").exists()
+    weighted_source.write_bytes(WEIGHTED + b"5 1 1.0\n")
+    read_edgelist(weighted_source)
+    (new,) = entries(cache_dir)
+    assert new != old
+    assert not old.exists()
+    matrix, how = cached_view(read_edgelist(weighted_source), "transpose")
+    assert how == "stored"  # the new version's transpose, not the old one's
+    assert same_graph(matrix, read_edgelist(weighted_source, cache=False).transpose)
+
+
+def test_concurrent_writers_keep_one_view(weighted_source: Path, cache_dir: Path) -> None:
+    """A writer that loses the rename race succeeds without touching the winner's view."""
+    read_edgelist(weighted_source)
+    graph = read_edgelist(weighted_source)
+    folder = entry_folder(graph)
+    assert store_view(folder, "transpose", graph.transpose)
+    winner = (folder / "views" / "transpose" / "indices.npy").stat().st_mtime_ns
+    assert store_view(folder, "transpose", graph.transpose)  # the loser
+    assert (folder / "views" / "transpose" / "indices.npy").stat().st_mtime_ns == winner
+    assert [p.name for p in (folder / "views").iterdir()] == ["transpose"]  # no temp left
+    assert same_graph(load_view(folder, "transpose"), graph.transpose)
+
+
+def test_damaged_view_is_rebuilt(weighted_source: Path, cache_dir: Path,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    read_edgelist(weighted_source)
+    graph = read_edgelist(weighted_source)
+    cached_view(graph, "transpose")
+    (entry_folder(graph) / "views" / "transpose" / "indices.npy").write_bytes(b"garbage")
+    with caplog.at_level(logging.WARNING):
+        matrix, how = cached_view(graph, "transpose")
+    assert how == "stored"
+    assert "damaged view cache" in caplog.text
+    assert same_graph(matrix, graph.transpose)

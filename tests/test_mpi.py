@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import connected_components
 import asapgraph
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.api import execute
+from asapgraph.partition import partition
 
 GRAPH = "wiki-Vote.txt"  # directed, 7k vertices, 104k edges: every rank feeds every other
 TOL = 1e-10
@@ -407,3 +408,63 @@ def test_an_open_engine_is_not_an_mpi_transport() -> None:
         execute(PageRank(), graph, engine=engine, transport="mpi")
     with pytest.raises(ValueError, match="Unknown transport 'tcp'"):
         execute(PageRank(), graph, transport="tcp")
+
+
+ROWS_ONLY = """
+import json, sys
+from pathlib import Path
+from mpi4py import MPI
+import asapgraph
+from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.api import execute
+from asapgraph.engine import mpi_runner
+
+
+def measured(comm, matrix, order, seed):
+    # The matrix the rank cuts its part from: which file backs its indices, if any.
+    mapped.append(str(getattr(matrix.indices.base, "filename", None)))
+    return own_part(comm, matrix, order, seed)
+
+
+own_part, mapped = mpi_runner.own_part, []
+mpi_runner.own_part = measured
+rank = MPI.COMM_WORLD.Get_rank()
+graph = asapgraph.read_edgelist(sys.argv[1], cache_dir=sys.argv[2])
+for run in range(2):
+    outcome = execute(PageRank(tol=1e-10), graph, transport="mpi")
+    report = dict(outcome.local, run=run, rank=rank, values=outcome.state.tolist(),
+                  built=sorted(set(vars(graph)) | set(vars(graph.unweighted))),
+                  mapped=mapped[-1])
+    Path(sys.argv[3], f"{run}-{rank}.json").write_text(json.dumps(report))
+"""
+
+
+def test_ranks_map_only_their_rows_of_the_cached_transpose(tmp_path: Path) -> None:
+    """Directed PageRank from the binary cache: each rank reads its own rows of the transpose.
+
+    The first run finds no cached transpose: rank 0 builds and stores it, the others map it.
+    The second finds it. In both, no rank holds ``graph.transpose`` and every rank read exactly
+    its own rows' entries of the view, which is memory-mapped from the cache (not built).
+    """
+    path = require_snap(GRAPH)
+    graph = load_snap(GRAPH)
+    script, cache = tmp_path / "rows_only.py", tmp_path / "cache"
+    script.write_text(ROWS_ONLY)
+    asapgraph.read_edgelist(path, cache_dir=cache)  # the graph is cached, its transpose not yet
+    result = launch(3, [str(script), str(path), str(cache), str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    expected = partition(graph.transpose, 3)
+    for run, sources in ((0, ["stored", "cache", "cache"]), (1, ["cache"] * 3)):
+        reports = [json.loads((tmp_path / f"{run}-{rank}.json").read_text()) for rank in range(3)]
+        assert [r["matrix"] for r in reports] == sources
+        for rank, report in enumerate(reports):
+            part = expected.parts[rank]
+            assert report["rows"] == part.n_local
+            assert report["entries_read"] == int(part.indptr[-1]) < graph.transpose.indices.size
+            assert not {"transpose", "symmetric"} & set(report["built"])
+            assert report["mapped"].endswith(os.path.join("views", "transpose", "indices.npy"))
+            values = PageRank().finish(np.asarray(report["values"]), graph)
+            assert np.abs(values - networkx_pagerank(graph)).sum() <= ACCURACY
+    assert sorted(p.name for p in next(cache.iterdir()).joinpath("views").iterdir()) == [
+        "transpose"
+    ]

@@ -45,7 +45,7 @@ except ImportError as missing:  # the optional extra: say how to get it, in one 
     ) from missing
 
 from asapgraph.engine.mpi_coordination import ROOT, MpiCoordinator
-from asapgraph.engine.mpi_partition import RankLayout, given_part, own_part
+from asapgraph.engine.mpi_partition import RankLayout, given_part, own_part, pull_matrix
 from asapgraph.engine.mpi_transport import ACK, NOTIFY, MpiInbox, MpiOutbox, Pump, control
 
 EXIT_FAILED = 1
@@ -65,6 +65,11 @@ class MpiRun(EngineRun):
     """
 
     control: dict[str, int] = field(default_factory=dict)
+    # This rank's own figures, not gathered (they differ per rank): where its pull matrix came
+    # from ("cache", "stored", "built", "graph", "program", or "given" with a partitioning),
+    # and how many rows and index entries of it the rank read. They let a test show, from
+    # inside the ranks, that no rank read more of the matrix than its own rows.
+    local: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,10 +179,14 @@ def _run(comm: MPI.Comm, program: VertexProgram, graph: Graph, spec: RunSpec, or
     rank, size = comm.Get_rank(), comm.Get_size()
     began = time.perf_counter()
     if partitioning is None:
-        layout = own_part(comm, program.matrix(graph), order, spec.seed)
+        matrix, source = pull_matrix(comm, program, graph)
+        layout = own_part(comm, matrix, order, spec.seed)
+        del matrix  # only this rank's part of it is needed from here on
     else:
-        layout = given_part(comm, partitioning)
+        layout, source = given_part(comm, partitioning), "given"
     part = layout.part
+    local: dict[str, object] = {"matrix": source, "rows": int(part.n_local),
+                                "entries_read": int(part.indptr[-1])}
     partition_seconds = time.perf_counter() - began
 
     began = time.perf_counter()
@@ -211,7 +220,7 @@ def _run(comm: MPI.Comm, program: VertexProgram, graph: Graph, spec: RunSpec, or
         messages = {kind: sum(r.messages[kind] for r in reports) for kind in report.messages}
         summary = (stats, {**messages, "collectives": report.collectives})
     stats, counts = comm.bcast(summary, root=ROOT)
-    return MpiRun(state, stats.converged, stats, counts)
+    return MpiRun(state, stats.converged, stats, counts, local)
 
 
 def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,

@@ -4,6 +4,14 @@ Parsing text costs about a second per 100 MB; mapping the finished CSR arrays co
 millisecond. An entry is a folder ``<hash(path, options)>-<hash(size, mtime_ns)>`` under the cache
 root, so a changed source misses (and its stale entry is pruned when the new one is stored). An
 entry is written in a temp folder and renamed into place, so a reader never sees half of one.
+
+Derived pull matrices (the transpose, the symmetrised graph) can be cached as *views* inside the
+entry (``<entry>/views/<name>/``): an MPI rank then memory-maps the matrix its program pulls and
+reads only its own rows' slice of ``indices``/``weights``, instead of every rank building the
+whole O(m) view in memory. A view is computed once, by whichever process asks first, and written
+the same atomic way; several processes racing to write it are safe (the first rename wins, the
+others load the winner's). Living inside the entry, views are removed with it (a new source
+version, a damaged entry).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -25,6 +34,10 @@ from asapgraph.graph import Graph
 # Bump when the reader's output for the same file and options changes: old entries then miss.
 FORMAT = 1
 ARRAYS = ("indptr", "indices", "ids", "weights")
+# Bump when a view's arrays for the same entry change: old views then miss and are rebuilt.
+VIEW_FORMAT = 1
+VIEWS = ("transpose", "symmetric")
+View = Literal["transpose", "symmetric"]
 # A temp folder this old is the leftover of an interrupted write, not one in progress.
 ORPHAN_SECONDS = 3600
 
@@ -132,3 +145,120 @@ class CacheEntry:
                     shutil.rmtree(orphan, ignore_errors=True)
             except FileNotFoundError:
                 continue
+
+
+def entry_folder(graph: Graph) -> Path | None:
+    """The cache entry ``graph`` was memory-mapped from, or None for a graph built in memory.
+
+    Found from the file behind ``graph.indices`` (an entry's arrays keep their ``np.memmap``
+    base), so callers handed only a :class:`Graph` need no extra argument to reach its views.
+    """
+    folders = set()
+    for array in (graph.indptr, graph.indices):
+        base = array.base if isinstance(array, np.ndarray) else None
+        filename = getattr(base, "filename", None) if isinstance(base, np.memmap) else None
+        if filename is None:
+            return None
+        folders.add(Path(filename).parent)
+    if len(folders) != 1:
+        return None
+    folder = folders.pop()
+    # A view's folder has a meta.json too, but no ids.npy: a view is not an entry.
+    return folder if (folder / "meta.json").is_file() and (folder / "ids.npy").is_file() else None
+
+
+def _build_view(graph: Graph, view: View) -> Graph:
+    """Compute ``view`` of ``graph`` without keeping it in the graph's cached properties.
+
+    ``graph.transpose`` would stay referenced by the graph for the whole run: the point of the
+    view cache is that this O(m) copy lives only until it is written.
+    """
+    if view in graph.__dict__:
+        return graph.__dict__[view]
+    return getattr(type(graph), view).func(graph)
+
+
+def load_view(folder: Path, view: View) -> Graph | None:
+    """The cached ``view`` of the entry in ``folder``, memory-mapped; None on a miss or damage."""
+    where = folder / "views" / view
+    if not where.exists():
+        return None
+    try:
+        meta = json.loads((where / "meta.json").read_text())
+        if meta.get("format") != VIEW_FORMAT or meta.get("view") != view:
+            raise ValueError("meta.json describes another view")
+        arrays = {name: np.asarray(np.load(where / f"{name}.npy", mmap_mode="r"))
+                  for name in ("indptr", "indices", "weights")
+                  if name != "weights" or meta["weighted"]}
+        ids = np.asarray(np.load(folder / "ids.npy", mmap_mode="r"))
+        graph = Graph(arrays["indptr"], arrays["indices"], arrays.get("weights"),
+                      bool(meta["directed"]), ids)
+        if graph.n != meta["n"] or graph.indices.size != meta["nnz"]:
+            raise ValueError("array sizes differ from meta.json")
+    except (OSError, ValueError, KeyError) as error:
+        log.warning("ignoring the damaged view cache %s: %s", where, error)
+        shutil.rmtree(where, ignore_errors=True)
+        return None
+    return graph
+
+
+def store_view(folder: Path, view: View, matrix: Graph) -> bool:
+    """Write ``matrix`` as the entry's ``view``; False (never raises) if it could not be written.
+
+    Another process may store the same view meanwhile: the rename of whichever finishes first
+    wins, and the loser's temp folder is dropped (both computed the same arrays).
+    """
+    views = folder / "views"
+    try:
+        views.mkdir(exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=f".{view}.", suffix=".tmp", dir=views))
+        try:
+            for name in ("indptr", "indices", "weights"):
+                array = getattr(matrix, name)
+                if array is not None:
+                    np.save(temp / f"{name}.npy", array, allow_pickle=False)
+            meta = {"format": VIEW_FORMAT, "view": view, "directed": matrix.directed,
+                    "weighted": matrix.weighted, "n": matrix.n, "nnz": int(matrix.indices.size)}
+            (temp / "meta.json").write_text(json.dumps(meta))
+            temp.rename(views / view)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+    except OSError as error:  # lost the race (target exists), or a read-only / full disk
+        if not (views / view).exists():
+            log.warning("could not write the view cache %s: %s", views / view, error)
+            return False
+    for orphan in views.glob(".*.tmp"):
+        try:
+            if time.time() - orphan.stat().st_mtime > ORPHAN_SECONDS:
+                shutil.rmtree(orphan, ignore_errors=True)
+        except FileNotFoundError:
+            continue
+    return True
+
+
+def cached_view(graph: Graph, view: View, *, weighted: bool = True) -> tuple[Graph, str]:
+    """``graph.transpose`` or ``graph.symmetric``, memory-mapped from the cache when possible.
+
+    ``weighted=False`` gives the view of ``graph.unweighted``. The view is always stored from
+    the graph with its weights, so that one stored transpose serves weighted and unweighted
+    readers alike (the unweighted one just skips ``weights.npy``). Returns the matrix and where
+    it came from: ``"graph"`` (an undirected graph is its own view), ``"cache"`` (mapped from an
+    existing view), ``"stored"`` (built here, written, then mapped: the built copy is released)
+    or ``"built"`` (no cache entry, or it is not writable).
+    """
+    if view not in VIEWS:
+        raise ValueError(f"Unknown view {view!r}; choose one of {VIEWS}.")
+    if not graph.directed:
+        return (graph if weighted else graph.unweighted), "graph"
+    folder = entry_folder(graph)
+    if folder is None:
+        return getattr(graph if weighted else graph.unweighted, view), "built"
+    loaded, how = load_view(folder, view), "cache"
+    if loaded is None:
+        built = _build_view(graph, view)
+        loaded = load_view(folder, view) if store_view(folder, view, built) else None
+        if loaded is None:
+            return (built if weighted else built.unweighted), "built"
+        how = "stored"
+    return (loaded if weighted else loaded.unweighted), how
