@@ -39,6 +39,21 @@ FAILURE_TIMEOUT = 60
 REAP_GRACE = 5.0  # seconds the launcher may take to reap the other ranks after it returns
 
 
+MPICH_SEGMENTS = "mpich_shm_*"
+
+
+@pytest.fixture(autouse=True)
+def no_mpich_segments_left():
+    """A rank killed on purpose cannot remove MPICH's shared-memory segments; remove the ones
+    this test made (never older ones), and fail if the asapgraph engine left any of its own."""
+    shm = Path("/dev/shm")
+    before = set(shm.glob(MPICH_SEGMENTS))
+    yield
+    for segment in set(shm.glob(MPICH_SEGMENTS)) - before:
+        segment.unlink(missing_ok=True)
+    assert not list(shm.glob("asapgraph-*"))
+
+
 def mpiexec() -> str:
     """The launcher beside this Python (the mpich wheel installs it there), else on PATH."""
     if os.environ.get("CI", "").lower() == "true":
