@@ -70,6 +70,7 @@ class PageRank(VertexProgram):
         """Workers get the parameters only: per-vertex inputs travel in ``vertex_data``."""
         light = copy.copy(self)
         light.personalization = light.nstart = None
+        light._scale_of = None
         return light
 
     def matrix(self, graph: Graph) -> Graph:
@@ -143,7 +144,14 @@ class PageRank(VertexProgram):
 
     def ranks(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """The solution y of the linear system (published states with the scaling undone)."""
-        return values / self.vertex_data(graph)["scale"]
+        return values / self._scale(graph)
+
+    def _scale(self, graph: Graph) -> np.ndarray:
+        # The engine's trace calls finish every few milliseconds: compute the scale once.
+        cached = getattr(self, "_scale_of", None)
+        if cached is None or cached[0] is not graph:
+            self._scale_of = (graph, self.vertex_data(graph)["scale"])
+        return self._scale_of[1]
 
     def finish(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """Undo the scaling and normalise to sum 1."""
