@@ -30,6 +30,7 @@ from common import fmt, markdown_table
 from asapgraph import Engine, Graph
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.api import execute
+from asapgraph.datasets.rmat import rmat_graph
 from asapgraph.io import read_edgelist
 
 SNAP_DIR = Path("/work/shared/datasets/snap")
@@ -43,28 +44,9 @@ def snap_files(directory: Path = SNAP_DIR) -> list[Path]:
     return sorted(files, key=lambda p: p.stat().st_size)
 
 
-def graph500_rmat(scale: int, edge_factor: int = 16, seed: int = 1) -> Graph:
-    """Graph500 R-MAT (a, b, c = 0.57, 0.19, 0.19), vertex labels randomly permuted."""
-    rng = np.random.default_rng(seed)
-    m = edge_factor << scale
-    src, dst = np.zeros(m, np.int64), np.zeros(m, np.int64)
-    a, b, c = 0.57, 0.19, 0.19
-    for bit in range(scale):
-        down = rng.random(m) > a + b
-        right = rng.random(m) > np.where(down, c / (1 - a - b), a / (a + b))
-        src |= down.astype(np.int64) << bit
-        dst |= right.astype(np.int64) << bit
-    perm = rng.permutation(1 << scale)
-    return Graph.from_edges(perm[src], perm[dst], directed=True)
-
-
 def rmat(scale: int) -> tuple[Graph, str]:
-    """The project's R-MAT generator when it exists, else :func:`graph500_rmat`."""
-    try:
-        from asapgraph.datasets import rmat as module  # another engineer's, maybe not there yet
-    except ImportError:
-        return graph500_rmat(scale), "bench_mpi.graph500_rmat"
-    return module.rmat_graph(scale, 16, seed=1), "asapgraph.datasets.rmat"
+    """Graph500 R-MAT from the project's generator (edge factor 16, seed 1)."""
+    return rmat_graph(scale, 16, seed=1), "asapgraph.datasets.rmat"
 
 
 def save(graph: Graph, folder: Path) -> None:
