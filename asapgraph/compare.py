@@ -26,7 +26,8 @@ from asapgraph import checks
 from asapgraph.algorithms.components import smallest_member_ids
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.algorithms.quality import modularity
-from asapgraph.engine.engine import DEFAULT_TRACE_INTERVAL, MODES, Engine
+from asapgraph.engine.engine import DEFAULT_TRACE_INTERVAL, Engine
+from asapgraph.engine.rounds import MODES
 from asapgraph.engine.stats import RunStats
 from asapgraph.graph import Graph
 from asapgraph.partition import partition

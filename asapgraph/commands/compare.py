@@ -22,7 +22,7 @@ from asapgraph.compare import (
     pagerank_tol,
     reference_for,
 )
-from asapgraph.engine.engine import MODES
+from asapgraph.engine.rounds import MODES
 
 DEFAULT_OUT = "asapgraph-compare"
 DEFAULT_WORKERS = 4

@@ -8,7 +8,7 @@ from typing import Any
 from asapgraph.algorithms.components import ConnectedComponents
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
-from asapgraph.engine.engine import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS
+from asapgraph.engine.rounds import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS
 from asapgraph.program import VertexProgram
 
 

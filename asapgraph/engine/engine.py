@@ -18,8 +18,9 @@ import multiprocessing as mp
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
+from typing import Any
 
 import multiprocessing_logging
 import numpy as np
@@ -31,12 +32,11 @@ from asapgraph.engine.coordination import ABORT, CONTROL_FIELDS, Sync
 from asapgraph.engine.mailbox import (
     COUNTER_FIELDS,
     HEADER_FIELDS,
-    POLICIES,
     SLOTS,
     Edge,
     header_init,
 )
-from asapgraph.engine.rounds import RunSpec
+from asapgraph.engine.rounds import RunSpec, make_spec
 from asapgraph.engine.stats import RunStats, TracePoint, worker_report
 from asapgraph.engine.workers import Job, PartInfo, drain, edge_array, part_array, worker_main
 from asapgraph.errors import WorkerError
@@ -44,11 +44,8 @@ from asapgraph.graph import Graph
 from asapgraph.partition import Partitioning, partition
 from asapgraph.program import VertexProgram
 
-MODES = ("bsp", "asap")
 STOP_GRACE = 1.0  # seconds a worker gets to exit before it is killed
 DEFAULT_TRACE_INTERVAL = 0.01
-DEFAULT_CHUNKS = 8
-DEFAULT_MAX_STALENESS = 4
 
 log = logging.getLogger("asapgraph.engine")
 
@@ -137,38 +134,34 @@ class Engine:
         program: VertexProgram,
         graph: Graph,
         *,
-        mode: str = "bsp",
-        fan_in: int | None = None,
-        max_staleness: int = DEFAULT_MAX_STALENESS,
-        policy: str = "latest",
-        sweeps: int = 1,
-        chunks: int = DEFAULT_CHUNKS,
-        seed: int = 0,
-        straggler: dict[int, float] | None = None,
-        round_delay: dict[int, float] | None = None,
         order: str = "none",
         partitioning: Partitioning | None = None,
         error: Callable[[np.ndarray], float] | None = None,
         trace_interval: float = DEFAULT_TRACE_INTERVAL,
+        **settings: Any,
     ) -> EngineRun:
-        """Run ``program`` on ``graph`` across the workers; see :func:`asapgraph.run`."""
-        spec = self._spec(program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
-                          straggler or {}, round_delay or {})
+        """Run ``program`` on ``graph`` across the workers; see :func:`asapgraph.run`.
+
+        ``settings`` are those of :func:`~asapgraph.engine.rounds.make_spec` (mode, fan_in,
+        max_staleness, policy, sweeps, chunks, seed, straggler, round_delay).
+        """
+        spec = make_spec(program, self.workers, **settings)
         if not self.running:
             self.start()
         stats = RunStats(
-            algorithm=program.name, mode=mode, workers=self.workers, policy=policy,
-            fan_in="all" if fan_in is None else str(fan_in), max_staleness=max_staleness,
-            sweeps=sweeps, straggler=dict(spec.straggler),
+            algorithm=program.name, mode=spec.mode, workers=self.workers, policy=spec.policy,
+            fan_in="all" if spec.fan_in is None else str(spec.fan_in),
+            max_staleness=spec.max_staleness, sweeps=spec.sweeps, straggler=dict(spec.straggler),
         )
         began = time.perf_counter()
         if partitioning is None:
-            partitioning = partition(program.matrix(graph), self.workers, order=order, seed=seed)
+            partitioning = partition(program.matrix(graph), self.workers, order=order,
+                                     seed=spec.seed)
         stats.partition_seconds = time.perf_counter() - began
 
-        log.info("%s %s on %r with %d workers", program.name, mode, graph, self.workers)
+        log.info("%s %s on %r with %d workers", program.name, spec.mode, graph, self.workers)
         began = time.perf_counter()
-        arena, job = _lay_out(program, graph, partitioning, spec, policy)
+        arena, job = _lay_out(program, graph, partitioning, spec)
         stats.setup_seconds = time.perf_counter() - began
         try:
             results = self._execute(arena, job, partitioning, program, graph, error,
@@ -189,26 +182,9 @@ class Engine:
             stats.residual = float(sum(w.trace[-1][1] for _, w in results if w.trace))
         finally:
             arena.close()
-        log.info("%s %s: converged=%s in %.3fs, rounds %s", program.name, mode, converged,
+        log.info("%s %s: converged=%s in %.3fs, rounds %s", program.name, spec.mode, converged,
                  stats.compute_seconds, stats.rounds)
         return EngineRun(state, converged, stats)
-
-    def _spec(self, program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
-              straggler, round_delay) -> RunSpec:
-        checks.choice("mode", mode, MODES)
-        checks.choice("policy", policy, POLICIES)
-        if fan_in is not None:
-            checks.positive_int("fan_in", fan_in)
-        checks.positive_int("max_staleness", max_staleness)
-        checks.positive_int("sweeps", sweeps)
-        checks.positive_int("chunks", chunks)
-        for worker, factor in straggler.items():
-            if not 0 <= worker < self.workers:
-                raise ValueError(f"straggler worker {worker} is not in 0..{self.workers - 1}.")
-            checks.positive(f"straggler factor of worker {worker}", factor)
-        return RunSpec(mode=mode, policy=policy, fan_in=fan_in, max_staleness=max_staleness,
-                       sweeps=sweeps, chunks=chunks, seed=seed, max_iter=program.max_iter,
-                       straggler=dict(straggler), round_delay=dict(round_delay))
 
     def _execute(self, arena, job, partitioning, program, graph, error, trace_interval,
                  stats) -> list[tuple[bool, object]]:
@@ -219,7 +195,7 @@ class Engine:
         if sync.barrier.broken:
             sync.barrier.reset()
         began = time.perf_counter()
-        job = Job(**{**job.__dict__, "start": began})
+        job = replace(job, start=began)
         try:
             for index, conn in enumerate(self._conns):
                 try:
@@ -300,8 +276,9 @@ def _route_worker_logs() -> None:
         multiprocessing_logging.install_mp_handler(root)
 
 
-def _lay_out(program: VertexProgram, graph: Graph, partitioning: Partitioning, spec: RunSpec,
-             policy: str) -> tuple[Arena, Job]:
+def _lay_out(
+    program: VertexProgram, graph: Graph, partitioning: Partitioning, spec: RunSpec
+) -> tuple[Arena, Job]:
     """Create the run's arena and fill it; return it with the job the workers will receive."""
     parts = partitioning.parts
     vertex_data = program.vertex_data(graph)
@@ -367,7 +344,7 @@ def _lay_out(program: VertexProgram, graph: Graph, partitioning: Partitioning, s
                  part.weights is not None)
         for part in parts
     )
-    job = Job(arena.layout, program.shipped(), spec, tuple(edges), infos, policy, 0.0)
+    job = Job(arena.layout, program.shipped(), spec, tuple(edges), infos, 0.0)
     return arena, job
 
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from asapgraph.engine.blocks import block_from_part
+from asapgraph.engine.rounds import DEFAULT_CHUNKS
 from asapgraph.graph import Graph
 from asapgraph.partition import partition
 from asapgraph.program import VertexProgram
-
-DEFAULT_CHUNKS = 8
 
 
 @dataclass

@@ -40,6 +40,7 @@ NOTIFY, ACK, WRITE, READY, READ, READY_FULL, TAKEN = range(7)
 HEADER_FIELDS = 8
 SLOTS = 3
 DENSE = -1  # a slot's count when it carries every boundary value, in pack order
+POSITION = np.dtype(np.int32)  # a delta entry's position in the pack list
 
 # Per-mailbox counters (sender fields, then receiver fields).
 SENT_MSGS, SENT_BYTES, DEFERRED, SUPERSEDED, RECV_MSGS, RECV_BYTES = range(6)
@@ -64,6 +65,30 @@ def header_init(header: np.ndarray) -> None:
     header[:, WRITE], header[:, READY], header[:, READ] = 0, 1, 2
 
 
+def dense_is_smaller(changed: int, size: int, itemsize: int, full: bool) -> bool:
+    """Send every value when asked, or when (value, position) pairs would cost more than half."""
+    return full or 2 * changed * (itemsize + POSITION.itemsize) > size * itemsize
+
+
+class Sender:
+    """What every transport's sending end shares: NOTIFY-ACK deferral around ``send``.
+
+    Subclasses provide ``pack``, ``counters``, ``can_post`` and ``send(current, full)``.
+    """
+
+    pending = False  # values changed since the last post (or a deferred post)
+
+    def post(self, values: np.ndarray, *, full: bool = False) -> bool:
+        """Post the newest boundary values, or defer while the policy forbids it."""
+        if not self.can_post():
+            self.pending = True
+            self.counters[DEFERRED] += 1
+            return False
+        self.send(values[self.pack], full)
+        self.pending = False
+        return True
+
+
 class MailboxEnd:
     """Views of one mailbox's header, slot metadata, slots and counters in the arena."""
 
@@ -78,7 +103,7 @@ class MailboxEnd:
         self.lock, self.doorbell = lock, doorbell
 
 
-class Outbox(MailboxEnd):
+class Outbox(MailboxEnd, Sender):
     """The sender's end of one mailbox."""
 
     def __init__(self, edge: Edge, shared: dict[str, np.ndarray], pack: np.ndarray,
@@ -89,19 +114,13 @@ class Outbox(MailboxEnd):
         self.snapshots: dict[int, np.ndarray] = {0: initial[pack].copy()}
         self.masks: dict[int, np.ndarray] = {}
         self.version = 0
-        self.pending = False  # values changed since the last post (or a deferred post)
 
     def can_post(self) -> bool:
         """``latest`` always can; ``queue`` only once the last version is ACKed."""
         return self.policy == "latest" or self.header[ACK] == self.header[NOTIFY]
 
-    def post(self, values: np.ndarray, *, full: bool = False) -> bool:
-        """Post the newest boundary values (or defer under ``queue``); True if posted."""
-        if not self.can_post():
-            self.pending = True
-            self.counters[DEFERRED] += 1
-            return False
-        current = values[self.pack]
+    def send(self, current: np.ndarray, full: bool) -> None:
+        """Write the values that differ from what the receiver may hold, and NOTIFY."""
         taken = int(self.header[TAKEN])
         for old in [v for v in self.snapshots if v < taken]:
             del self.snapshots[old]
@@ -111,20 +130,18 @@ class Outbox(MailboxEnd):
             if version > taken:
                 mask |= sent
         self._write(current, mask, full)
-        self.pending = False
-        return True
 
     def _write(self, current: np.ndarray, mask: np.ndarray, full: bool) -> None:
         slot = int(self.header[WRITE])
         changed = np.flatnonzero(mask)
         itemsize = current.itemsize
-        if full or 2 * changed.size * (itemsize + 4) > current.size * itemsize:
+        if dense_is_smaller(changed.size, current.size, itemsize, full):
             self.values[slot, :] = current
             count, nbytes = DENSE, current.size * itemsize
         else:
             self.values[slot, : changed.size] = current[changed]
             self.positions[slot, : changed.size] = changed
-            count, nbytes = changed.size, changed.size * (itemsize + 4)
+            count, nbytes = changed.size, changed.size * (itemsize + POSITION.itemsize)
         self.version += 1
         self.meta[slot, 0], self.meta[slot, 1] = self.version, count
         self.snapshots[self.version] = current

@@ -23,14 +23,14 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
 from asapgraph.engine.blocks import block_from_part
-from asapgraph.engine.engine import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS, Engine, EngineRun
+from asapgraph.engine.engine import EngineRun
 from asapgraph.engine.mailbox import COUNTER_FIELDS, SENT_BYTES, SENT_MSGS, Edge
-from asapgraph.engine.rounds import RunSpec, WorkerRun, WorkerStats
+from asapgraph.engine.rounds import RunSpec, WorkerRun, WorkerStats, make_spec
 from asapgraph.engine.stats import RunStats, TracePoint, worker_report
 from asapgraph.errors import AsapGraphError
 from asapgraph.graph import Graph
@@ -91,18 +91,10 @@ def run_mpi(
     graph: Graph,
     *,
     workers: int = 1,
-    mode: str = "bsp",
-    fan_in: int | None = None,
-    max_staleness: int = DEFAULT_MAX_STALENESS,
-    policy: str = "latest",
-    sweeps: int = 1,
-    chunks: int = DEFAULT_CHUNKS,
-    seed: int = 0,
-    straggler: dict[int, float] | None = None,
-    round_delay: dict[int, float] | None = None,
     order: str = "none",
     partitioning: Partitioning | None = None,
     error: Callable[[np.ndarray], float] | None = None,
+    **settings: Any,
 ) -> MpiRun:
     """Run ``program`` with one partition per rank of ``MPI.COMM_WORLD``; call it on every rank.
 
@@ -118,9 +110,7 @@ def run_mpi(
             f"workers={workers} does not match the {size} MPI ranks: under the MPI transport "
             "every rank is one worker (choose the count with mpiexec -n)."
         )
-    # The engine's own validation, so both transports refuse the same options alike.
-    spec = Engine(size)._spec(program, mode, fan_in, max_staleness, policy, sweeps, chunks, seed,
-                              straggler or {}, round_delay or {})
+    spec = make_spec(program, size, **settings)  # validated alike for both transports
     if partitioning is not None and len(partitioning.parts) != size:
         raise ValueError(
             f"the partitioning has {len(partitioning.parts)} parts for {size} MPI ranks."

@@ -38,21 +38,22 @@ from mpi4py import MPI
 
 from asapgraph.engine.mailbox import (
     COUNTER_FIELDS,
-    DEFERRED,
     DENSE,
+    POSITION,
     RECV_BYTES,
     RECV_MSGS,
     SENT_BYTES,
     SENT_MSGS,
     SUPERSEDED,
     Edge,
+    Sender,
+    dense_is_smaller,
 )
 from asapgraph.program import merge_into
 
 NOTIFY, ACK, STATE, VERIFY = range(4)  # message tags
 TAG_NAMES = ("notify", "ack", "state", "verify")
 HEADER_BYTES = 16  # int64 version, int64 count (DENSE for every boundary value)
-POSITION = np.dtype(np.int32)
 POLL_INTERVAL = 100e-6  # seconds a waiter sleeps between two polls (never a hot spin)
 
 Handler = Callable[[int, MPI.Request, np.ndarray], None]
@@ -138,7 +139,7 @@ def control(request: MPI.Request, buffer: np.ndarray) -> np.ndarray:
     return buffer.view(np.int64)
 
 
-class MpiOutbox:
+class MpiOutbox(Sender):
     """The sender's end of mailbox q → p on rank q."""
 
     def __init__(self, edge: Edge, pack: np.ndarray, initial: np.ndarray, pump: Pump,
@@ -150,7 +151,6 @@ class MpiOutbox:
         self.counters = np.zeros(COUNTER_FIELDS, dtype=np.int64)
         self.version = 0
         self.acked = 0
-        self.pending = False  # values changed since the last post (or a deferred post)
 
     def acknowledge(self, version: int) -> None:
         """The receiver has merged ``version``."""
@@ -164,16 +164,11 @@ class MpiOutbox:
             self.pump.poll()
         return self.acked == self.version
 
-    def post(self, values: np.ndarray, *, full: bool = False) -> bool:
-        """Send the boundary values that changed (or all of them); defer under ``queue``."""
-        if not self.can_post():
-            self.pending = True
-            self.counters[DEFERRED] += 1
-            return False
-        current = values[self.pack]
+    def send(self, current: np.ndarray, full: bool) -> None:
+        """Send the boundary values that changed (or all of them) as one NOTIFY message."""
         changed = np.flatnonzero(current != self.last)
         itemsize = current.itemsize
-        dense = full or 2 * changed.size * (itemsize + POSITION.itemsize) > current.nbytes
+        dense = dense_is_smaller(changed.size, current.size, itemsize, full)
         count = current.size if dense else changed.size
         payload = count * itemsize + (0 if dense else count * POSITION.itemsize)
         message = np.empty(HEADER_BYTES + payload, dtype=np.uint8)
@@ -187,10 +182,8 @@ class MpiOutbox:
             body[count * itemsize :].view(POSITION)[:] = changed
         self.pump.send(self.edge.receiver, NOTIFY, message)
         self.last = current
-        self.pending = False
         self.counters[SENT_MSGS] += 1
         self.counters[SENT_BYTES] += payload
-        return True
 
 
 class MpiInbox:

@@ -26,11 +26,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from asapgraph import checks
 from asapgraph.engine.coordination import Aborted, SharedCoordinator
-from asapgraph.engine.mailbox import Inbox, Outbox
+from asapgraph.engine.mailbox import POLICIES, Inbox, Outbox
 from asapgraph.program import Block, VertexProgram
 
 WAKE_INTERVAL = 0.05  # seconds a blocked waiter sleeps before re-checking abort/verify
+MODES = ("bsp", "asap")
+DEFAULT_CHUNKS = 8  # merge points per ASAP round; also Gauss–Seidel blocks in a sweep
+DEFAULT_MAX_STALENESS = 4  # rounds a neighbour may go unmerged before it is waited for
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,38 @@ class RunSpec:
     max_iter: int
     straggler: dict[int, float] = field(default_factory=dict)
     round_delay: dict[int, float] = field(default_factory=dict)
+
+
+def make_spec(
+    program: VertexProgram,
+    workers: int,
+    *,
+    mode: str = "bsp",
+    fan_in: int | None = None,
+    max_staleness: int = DEFAULT_MAX_STALENESS,
+    policy: str = "latest",
+    sweeps: int = 1,
+    chunks: int = DEFAULT_CHUNKS,
+    seed: int = 0,
+    straggler: dict[int, float] | None = None,
+    round_delay: dict[int, float] | None = None,
+) -> RunSpec:
+    """Validate a run's settings once, alike for every transport (unknown names raise)."""
+    checks.choice("mode", mode, MODES)
+    checks.choice("policy", policy, POLICIES)
+    if fan_in is not None:
+        checks.positive_int("fan_in", fan_in)
+    checks.positive_int("max_staleness", max_staleness)
+    checks.positive_int("sweeps", sweeps)
+    checks.positive_int("chunks", chunks)
+    straggler = dict(straggler or {})
+    for worker, factor in straggler.items():
+        if not 0 <= worker < workers:
+            raise ValueError(f"straggler worker {worker} is not in 0..{workers - 1}.")
+        checks.positive(f"straggler factor of worker {worker}", factor)
+    return RunSpec(mode=mode, policy=policy, fan_in=fan_in, max_staleness=max_staleness,
+                   sweeps=sweeps, chunks=chunks, seed=seed, max_iter=program.max_iter,
+                   straggler=straggler, round_delay=dict(round_delay or {}))
 
 
 @dataclass

@@ -48,7 +48,6 @@ class Job:
     spec: RunSpec
     edges: tuple[Edge, ...]
     parts: tuple[PartInfo, ...]
-    policy: str
     start: float
 
 
@@ -89,7 +88,7 @@ def build_run(index: int, job: Job, arena: Arena, sync: Sync) -> WorkerRun:
     ]
     outboxes = [
         Outbox(edge, arena.arrays, arena[edge_array(edge.index, "pack")], values,
-               sync.locks[edge.receiver], sync.doorbells[edge.receiver], job.policy)
+               sync.locks[edge.receiver], sync.doorbells[edge.receiver], job.spec.policy)
         for edge in job.edges if edge.sender == index
     ]
     coord = SharedCoordinator(index, arena.arrays, sync)
