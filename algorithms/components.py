@@ -2,13 +2,17 @@
 
 Labels only ever decrease (combine ``min``), so stale, reordered or repeated boundary values are
 harmless: asynchronous rounds converge to the same labels as synchronous ones (a monotone operator,
-DESIGN §4). A step solves its chunk to the local fixed point rather than moving labels one hop: the
-chunk's own components (found by scipy) each take the least label that any member or neighbour
-holds. A long path inside a chunk then costs one round instead of one round per hop.
+DESIGN §4). A step solves its block to the local fixed point rather than moving labels one hop.
+The block's rows with their ghost columns fall into *pieces* — sets connected without leaving the
+block, found once per run by scipy — and every member of a piece ends with the least label any
+member holds. The pieces never change, so a later round only folds in the ghost labels that
+dropped since the last one: O(vertices) instead of O(edges), and a path inside a block costs one
+round, not one round per hop.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -16,12 +20,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from asapgraph import checks
-from asapgraph.graph import Graph
+from asapgraph.graph import Graph, index_dtype
 from asapgraph.program import Block, RowChunk, VertexProgram
 
 # A cap that never binds: each synchronous round carries every component's least label at least
 # one hop further, so a run ends within n + 1 rounds, far below this for any graph that fits.
 DEFAULT_MAX_ITER = 2**31 - 1
+_NO_LABEL = np.iinfo(np.int64).max
 
 
 class ConnectedComponents(VertexProgram):
@@ -41,6 +46,7 @@ class ConnectedComponents(VertexProgram):
     dtype: ClassVar[type] = np.int64
     combine: ClassVar[str] = "min"
     must_converge: ClassVar[bool] = True
+    chunks: ClassVar[int | None] = 1  # a step settles the whole block: merge points buy nothing
 
     def __init__(self, max_iter: int = DEFAULT_MAX_ITER) -> None:
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
@@ -54,24 +60,19 @@ class ConnectedComponents(VertexProgram):
         return block.vertices.astype(np.int64)
 
     def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
-        """Give each of the chunk's own components the least label it touches; count changes."""
-        lo, hi = chunk.lo, chunk.hi
-        if hi == lo:
-            return 0.0
-        reach = values[lo:hi].copy()
-        nonempty = np.flatnonzero(np.diff(chunk.indptr))
-        if nonempty.size:
-            # reduceat over the non-empty rows only: an empty row would read its neighbour's entry.
-            nearest = np.minimum.reduceat(values[chunk.indices], chunk.indptr[nonempty])
-            reach[nonempty] = np.minimum(reach[nonempty], nearest)
-        if np.array_equal(reach, values[lo:hi]):
-            return 0.0  # no row sees a smaller label: the chunk already is at its fixed point
-        count, piece = _chunk_components(chunk)
-        least = np.full(count, np.iinfo(np.int64).max)
-        np.minimum.at(least, piece, reach)
-        labels = least[piece]
-        changed = np.count_nonzero(labels != values[lo:hi])
-        values[lo:hi] = labels
+        """Fold the ghost labels that dropped into their pieces, relabel the owned rows, count."""
+        pieces = block.scratch.get(self.name)
+        if not isinstance(pieces, _Pieces):
+            pieces = block.scratch[self.name] = _Pieces.of(block, values)
+        owned = block.n_local
+        ghosts = values[owned:]
+        dropped = np.flatnonzero(ghosts < pieces.seen)
+        if dropped.size:
+            np.minimum.at(pieces.least, pieces.piece[owned + dropped], ghosts[dropped])
+            pieces.seen[dropped] = ghosts[dropped]
+        labels = pieces.least[pieces.piece[:owned]]
+        changed = np.count_nonzero(labels != values[:owned])
+        values[:owned] = labels
         return float(changed)
 
     def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
@@ -83,17 +84,36 @@ class ConnectedComponents(VertexProgram):
         return smallest_member_ids(values, graph)
 
 
-def _chunk_components(chunk: RowChunk) -> tuple[int, np.ndarray]:
-    """Components of the subgraph the chunk's rows induce among themselves (scipy, O(n + m))."""
-    size = chunk.hi - chunk.lo
-    inside = (chunk.indices >= chunk.lo) & (chunk.indices < chunk.hi)
-    indptr = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(chunk.row_of_entry[inside], minlength=size), out=indptr[1:])
-    columns = chunk.indices[inside] - chunk.lo
-    induced = sp.csr_array((np.ones(columns.size), columns, indptr), (size, size))
-    # The induced graph is symmetric, so its strong components are its weak ones, and scipy finds
-    # strong ones without building the transpose. float64 data spares scipy a converted copy.
-    count, piece = connected_components(induced, directed=True, connection="strong")
+@dataclass
+class _Pieces:
+    """A block cut into pieces connected inside it, with each piece's least label so far."""
+
+    piece: np.ndarray  # piece of every local vertex: owned rows, then ghost slots
+    least: np.ndarray  # least label seen in each piece
+    seen: np.ndarray  # each ghost's label as already folded into ``least``
+
+    @classmethod
+    def of(cls, block: Block, values: np.ndarray) -> _Pieces:
+        """Pieces of the block's rows and ghosts (scipy, O(n + m)), labelled from ``values``."""
+        count, piece = _block_components(block)
+        least = np.full(count, _NO_LABEL)
+        np.minimum.at(least, piece, values)
+        return cls(piece=piece, least=least, seen=values[block.n_local :].copy())
+
+
+def _block_components(block: Block) -> tuple[int, np.ndarray]:
+    """Weak components of the square graph on owned + ghost vertices (ghost rows are empty)."""
+    size = block.n_local + block.n_ghost
+    nnz = block.indices.size
+    dtype = index_dtype(max(size, nnz + 1))
+    # Same dtype for offsets and columns, or scipy upcasts both to int64 copies.
+    indptr = np.empty(size + 1, dtype=dtype)
+    indptr[: block.n_local + 1] = block.indptr
+    indptr[block.n_local + 1 :] = nnz
+    matrix = sp.csr_array((size, size), dtype=np.float64)
+    matrix.indptr, matrix.indices = indptr, block.indices.astype(dtype, copy=False)
+    matrix.data = np.ones(nnz)
+    count, piece = connected_components(matrix, directed=True, connection="weak")
     return int(count), piece
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
@@ -66,6 +66,9 @@ class Block:
     weights: np.ndarray | None
     vertices: np.ndarray  # dense global id of each local vertex (owned, then ghosts)
     data: dict[str, np.ndarray]  # program's per-vertex arrays in the same local layout
+    # What a program derives from the block once and reuses in every step of the run (a new
+    # block per run, so nothing outlives the graph it was computed from).
+    scratch: dict[str, object] = field(default_factory=dict)
 
     def chunks(self, count: int) -> list[RowChunk]:
         """Split the owned rows into at most ``count`` chunks of about equal nnz.
@@ -104,14 +107,17 @@ class VertexProgram(ABC):
     """Base class of every algorithm the engine runs (one short module each in ``algorithms/``).
 
     Subclasses set ``name``, ``dtype`` and ``combine`` and implement the abstract methods.
-    ``max_iter`` caps rounds; when it is hit, ``must_converge`` programs raise
-    :class:`~asapgraph.ConvergenceError` (as networkx does for PageRank), the others stop there.
+    ``chunks`` fixes how many row chunks a block is cut into for this program (None: the run's
+    setting); a step that solves its whole block at once asks for 1. ``max_iter`` caps rounds;
+    when it is hit, ``must_converge`` programs raise :class:`~asapgraph.ConvergenceError` (as
+    networkx does for PageRank), the others stop there.
     """
 
     name: ClassVar[str]
     dtype: ClassVar[type]
     combine: ClassVar[str] = "replace"
     must_converge: ClassVar[bool] = True
+    chunks: ClassVar[int | None] = None
     max_iter: int = 1000
 
     def shipped(self) -> VertexProgram:

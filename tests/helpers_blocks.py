@@ -52,7 +52,7 @@ def solve_blocks(
     data = program.vertex_data(graph)
     blocks = [block_from_part(part, data) for part in partitioning.parts]
     values = [np.asarray(program.init(block), dtype=program.dtype) for block in blocks]
-    row_chunks = [block.chunks(chunks) for block in blocks]
+    row_chunks = [block.chunks(program.chunks or chunks) for block in blocks]
     rng = np.random.default_rng(shuffle_seed)
     sent = [value.copy() for value in values]  # what each part published last
     rounds, converged, full = 0, False, True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 from collections.abc import Iterator
@@ -15,6 +16,31 @@ from asapgraph import Graph
 
 ACCURACY = 1e-6  # L1 distance to networkx the engine must reach at tol=1e-10
 SHM_DIR = Path("/dev/shm")
+WORKER_COUNTS = (1, 2, 4, 7)
+
+
+def configurations() -> list[dict]:
+    """Every (workers, mode, fan_in, straggler) worth running; fan_in means nothing in BSP."""
+    configs = []
+    for workers, mode, fan_in, straggler in itertools.product(
+        WORKER_COUNTS, ("bsp", "asap"), (None, 1), (None, {1: 3.0})
+    ):
+        if (mode == "bsp" and fan_in is not None) or (workers == 1 and straggler):
+            continue
+        configs.append({"workers": workers, "mode": mode, "fan_in": fan_in,
+                        "straggler": straggler})
+    return configs
+
+
+CONFIGS = configurations()
+
+
+def label(config: dict) -> str:
+    """A short test id for a configuration, e.g. ``P4-asap-fan1-straggler``."""
+    fan_in = "all" if config["fan_in"] is None else config["fan_in"]
+    slow = "-straggler" if config["straggler"] else ""
+    return f"P{config['workers']}-{config['mode']}-fan{fan_in}{slow}"
+
 
 _REFERENCES: dict[int, tuple[Graph, np.ndarray]] = {}
 

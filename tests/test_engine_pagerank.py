@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import numpy as np
 import pytest
 from conftest import SNAP_GRAPHS, load_snap
-from helpers_engine import ACCURACY, banded_graph, l1, reference
+from helpers_engine import (
+    ACCURACY,
+    CONFIGS,
+    WORKER_COUNTS,
+    banded_graph,
+    l1,
+    label,
+    reference,
+)
 
 import asapgraph
 
 TOL = 1e-10
-WORKER_COUNTS = (1, 2, 4, 7)
 SMALL = ("email-Eu-core.txt.gz", "p2p-Gnutella08.txt.gz")  # the full cross product runs on these
-
-
-def configurations() -> list[dict]:
-    """Every (workers, mode, fan_in, straggler) worth running; fan_in means nothing in BSP."""
-    configs = []
-    for workers, mode, fan_in, straggler in itertools.product(
-        WORKER_COUNTS, ("bsp", "asap"), (None, 1), (None, {1: 3.0})
-    ):
-        if (mode == "bsp" and fan_in is not None) or (workers == 1 and straggler):
-            continue
-        configs.append({"workers": workers, "mode": mode, "fan_in": fan_in,
-                        "straggler": straggler})
-    return configs
-
-
-CONFIGS = configurations()
-
-
-def label(config: dict) -> str:
-    fan_in = "all" if config["fan_in"] is None else config["fan_in"]
-    slow = "-straggler" if config["straggler"] else ""
-    return f"P{config['workers']}-{config['mode']}-fan{fan_in}{slow}"
 
 
 def solve(engines, graph, config: dict, **options) -> asapgraph.Result:

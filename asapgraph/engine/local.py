@@ -35,7 +35,7 @@ def solve_local(
     (part,) = partition(matrix, 1).parts
     block = block_from_part(part, program.vertex_data(graph))
     values = program.init(block)
-    row_chunks = block.chunks(chunks)
+    row_chunks = block.chunks(program.chunks or chunks)
     residual, rounds, converged = float("inf"), 0, False
     while rounds < program.max_iter and not converged:
         for _ in range(sweeps):

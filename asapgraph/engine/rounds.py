@@ -109,7 +109,7 @@ class WorkerRun:
         self.program, self.block, self.values = program, block, values
         self.inboxes, self.outboxes = inboxes, outboxes
         self.coord, self.spec, self.start = coord, spec, start
-        self.chunks = block.chunks(spec.chunks)
+        self.chunks = block.chunks(program.chunks or spec.chunks)
         self.stats = WorkerStats()
         self.slowdown = spec.straggler.get(index, 1.0)
         self.delay = spec.round_delay.get(index, 0.0)
