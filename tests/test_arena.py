@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,54 @@ def test_arrays_are_aligned_zeroed_and_round_trip_through_attach() -> None:
             worker.close()
     finally:
         owner.close()
+
+
+def contents_example() -> dict:
+    return {
+        "ints": np.arange(10, dtype=np.int32).reshape(5, 2),  # cast to the layout's int64
+        "floats": np.linspace(0.0, 1.0, 7),
+        "empty": np.empty(0),
+    }
+
+
+def check_contents(arena: Arena) -> None:
+    specs, contents = specs_example(), contents_example()
+    for name, array in arena.arrays.items():
+        assert array.dtype == np.dtype(specs[name][0]), name
+        if name in contents:
+            np.testing.assert_array_equal(array, contents[name])
+        else:
+            assert not array.any(), name  # arrays without contents stay zero
+
+
+def test_create_writes_contents_that_workers_see() -> None:
+    owner = Arena.create(specs_example(), contents_example())
+    try:
+        check_contents(owner)
+        worker = Arena.attach(owner.layout)
+        try:
+            check_contents(worker)
+        finally:
+            worker.close()
+    finally:
+        owner.close()
+
+
+def test_create_finishes_writes_that_stop_short(monkeypatch) -> None:
+    """The kernel may write fewer bytes than asked (about 2 GiB at most): the rest follows."""
+    write = os.pwrite
+    monkeypatch.setattr(os, "pwrite", lambda fd, data, offset: write(fd, data[:3], offset))
+    owner = Arena.create(specs_example(), contents_example())
+    try:
+        check_contents(owner)
+    finally:
+        owner.close()
+
+
+def test_create_refuses_contents_of_another_shape() -> None:
+    with pytest.raises(ValueError, match=r"'floats' has shape \(6,\) where the layout has \(7,\)"):
+        Arena.create(specs_example(), {"floats": np.zeros(6)})
+    assert shm_files() == []  # the half-made segment is gone
 
 
 def test_unlink_leaves_mappings_valid() -> None:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import asapgraph.partition as partition_module
 from asapgraph import Graph
-from asapgraph.partition import VERTEX_COST, balanced_bounds, partition
+from asapgraph.graph import index_dtype
+from asapgraph.partition import (
+    VERTEX_COST,
+    balanced_bounds,
+    partition,
+    vertex_order,
+)
 
 
 @st.composite
@@ -149,6 +157,68 @@ def test_balanced_bounds_rows_plus_nnz(row_nnz: list[int], P: int) -> None:
     ideal = cost.sum() / P
     for p in range(P):
         assert cost[bounds[p] : bounds[p + 1]].sum() <= ideal + cost.max()
+
+
+def reference_partition(matrix: Graph, P: int, order: str, seed: int) -> dict:
+    """The plain algorithm, kept apart from the fast one: gather each part's rows entry by
+    entry, look every column's owner up, and number ghosts by (owner, position)."""
+    positions = vertex_order(matrix, order, seed)
+    n = matrix.n
+    rank = np.empty(n, dtype=np.int64)
+    rank[positions] = np.arange(n)
+    bounds = balanced_bounds(np.diff(matrix.indptr)[positions], P)
+    owner = np.minimum(np.searchsorted(bounds, rank, side="right") - 1, P - 1)
+    parts = []
+    for p in range(P):
+        vertices = positions[bounds[p] : bounds[p + 1]]
+        entries = np.array([e for v in vertices.tolist()
+                            for e in range(matrix.indptr[v], matrix.indptr[v + 1])], dtype=np.int64)
+        columns = matrix.indices[entries].astype(np.int64)
+        ghosts = np.unique(columns[owner[columns] != p])
+        ghosts = ghosts[np.lexsort((rank[ghosts], owner[ghosts]))]
+        slot = {v: vertices.size + i for i, v in enumerate(ghosts.tolist())}
+        local = [rank[c] - bounds[p] if owner[c] == p else slot[c] for c in columns.tolist()]
+        parts.append({
+            "vertices": vertices,
+            "indptr": np.concatenate([[0], np.cumsum(np.diff(matrix.indptr)[vertices])]),
+            "indices": np.array(local, dtype=index_dtype(vertices.size + ghosts.size)),
+            "weights": None if matrix.weights is None else matrix.weights[entries],
+            "ghosts": ghosts,
+            "recv": {q: np.flatnonzero(owner[ghosts] == q) for q in np.unique(owner[ghosts])},
+            "send": {},
+        })
+    for p, part in enumerate(parts):
+        for q, slots in part["recv"].items():
+            parts[q]["send"][p] = rank[part["ghosts"][slots]] - bounds[q]
+    return {"order": positions, "bounds": bounds, "owner": owner, "parts": parts}
+
+
+@settings(max_examples=150, deadline=None)
+@given(graph=graphs(), P=st.integers(1, 12), order=st.sampled_from(["none", "degree", "random"]),
+       seed=st.integers(0, 1000), chunk=st.sampled_from([3, partition_module.CHUNK]))
+def test_partition_matches_reference(graph: Graph, P: int, order: str, seed: int,
+                                     chunk: int) -> None:
+    """Slices of rows ("none") or gathered rows, in chunks of any size: the plain algorithm's
+    parts, ghost order and pack lists exactly, with the same dtypes."""
+    matrix = graph.transpose
+    with mock.patch.object(partition_module, "CHUNK", chunk):
+        result = partition(matrix, P, order=order, seed=seed)
+    expected = reference_partition(matrix, P, order, seed)
+    for name in ("order", "bounds", "owner"):
+        np.testing.assert_array_equal(getattr(result, name), expected[name])
+    for part, reference in zip(result.parts, expected["parts"], strict=True):
+        for name in ("vertices", "indptr", "indices", "ghosts"):
+            np.testing.assert_array_equal(getattr(part, name), reference[name])
+            assert getattr(part, name).dtype == reference[name].dtype, name
+        assert (part.weights is None) == (reference["weights"] is None)
+        if part.weights is not None:
+            np.testing.assert_array_equal(part.weights, reference["weights"])
+        for name in ("recv", "send"):
+            lists, reference_lists = getattr(part, name), reference[name]
+            assert list(lists) == list(reference_lists)
+            for key, array in lists.items():
+                np.testing.assert_array_equal(array, reference_lists[key])
+                assert array.dtype == np.int64
 
 
 def test_orders() -> None:

@@ -289,22 +289,27 @@ def _lay_out(
             size = part.recv[q].size
             edges.append(Edge(len(edges), q, part.index, offset, size))
             offset += size
-    dtype = np.dtype(program.dtype)
-    specs: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
+    contents: dict[str, np.ndarray] = {}
     for part, block in zip(parts, blocks, strict=True):
-        p = part.index
-        specs[part_array(p, "indptr")] = (part.indptr.dtype, part.indptr.shape)
-        specs[part_array(p, "indices")] = (part.indices.dtype, part.indices.shape)
-        if part.weights is not None:
-            specs[part_array(p, "weights")] = (part.weights.dtype, part.weights.shape)
-        specs[part_array(p, "vertices")] = (block.vertices.dtype, block.vertices.shape)
-        specs[part_array(p, "values")] = (dtype, (block.vertices.size,))
-        for name, array in block.data.items():
-            specs[part_array(p, f"data.{name}")] = (array.dtype, array.shape)
+        arrays = {"indptr": part.indptr, "indices": part.indices, "weights": part.weights,
+                  "vertices": block.vertices, "values": program.init(block),
+                  **{f"data.{name}": array for name, array in block.data.items()}}
+        contents.update({part_array(part.index, name): array
+                         for name, array in arrays.items() if array is not None})
     for edge in edges:
-        specs[edge_array(edge.index, "pack")] = (np.int64, (edge.size,))
-        specs[edge_array(edge.index, "slots")] = (np.int64, (edge.size,))
+        receiver = parts[edge.receiver]
+        contents[edge_array(edge.index, "pack")] = parts[edge.sender].send[edge.receiver]
+        contents[edge_array(edge.index, "slots")] = receiver.n_local + receiver.recv[edge.sender]
     workers = len(parts)
+    contents["mb_header"] = np.empty((len(edges), HEADER_FIELDS), dtype=np.int64)
+    header_init(contents["mb_header"])
+    contents["w_last_change"] = np.full(workers, np.inf)
+    specs = {name: (array.dtype, array.shape) for name, array in contents.items()}
+    # Values hold the program's dtype, one per local vertex, whatever init returned (Arena.create
+    # casts, and refuses another shape); the control arrays are fixed here, filled or not.
+    dtype = np.dtype(program.dtype)
+    specs.update({part_array(block.index, "values"): (dtype, (block.vertices.size,))
+                  for block in blocks})
     specs.update({
         "mb_header": (np.int64, (len(edges), HEADER_FIELDS)),
         "mb_meta": (np.int64, (len(edges), SLOTS, 2)),
@@ -317,28 +322,7 @@ def _lay_out(
         "w_quiet": (np.int64, (workers,)),
         "w_last_change": (np.float64, (workers,)),
     })
-    arena = Arena.create(specs)
-    try:
-        for part, block in zip(parts, blocks, strict=True):
-            p = part.index
-            arena[part_array(p, "indptr")][:] = part.indptr
-            arena[part_array(p, "indices")][:] = part.indices
-            if part.weights is not None:
-                arena[part_array(p, "weights")][:] = part.weights
-            arena[part_array(p, "vertices")][:] = block.vertices
-            for name, array in block.data.items():
-                arena[part_array(p, f"data.{name}")][:] = array
-            arena[part_array(p, "values")][:] = program.init(block)
-        for edge in edges:
-            arena[edge_array(edge.index, "pack")][:] = parts[edge.sender].send[edge.receiver]
-            receiver = parts[edge.receiver]
-            slots = receiver.n_local + receiver.recv[edge.sender]
-            arena[edge_array(edge.index, "slots")][:] = slots
-        header_init(arena["mb_header"])
-        arena["w_last_change"][:] = np.inf
-    except BaseException:
-        arena.close()
-        raise
+    arena = Arena.create(specs, contents)
     infos = tuple(
         PartInfo(part.n_local, part.n_ghost, part.n_total, tuple(vertex_data),
                  part.weights is not None)
