@@ -4,10 +4,15 @@ Labels only ever decrease (combine ``min``), so stale, reordered or repeated bou
 harmless: asynchronous rounds converge to the same labels as synchronous ones (a monotone operator,
 DESIGN §4). A step solves its block to the local fixed point rather than moving labels one hop.
 The block's rows with their ghost columns fall into *pieces* — sets connected without leaving the
-block, found once per run by scipy — and every member of a piece ends with the least label any
-member holds. The pieces never change, so a later round only folds in the ghost labels that
-dropped since the last one: O(vertices) instead of O(edges), and a path inside a block costs one
-round, not one round per hop.
+block, found once per run — and every member of a piece ends with the least label any member
+holds. The pieces never change, so a later round only folds in the ghost labels that dropped
+since the last one: O(vertices) instead of O(edges), and a path inside a block costs one round,
+not one round per hop.
+
+The pieces come from a union-find pass compiled by numba when it is installed (see
+``accelerate.py``), else from scipy's weak components; both give the same pieces. On R-MAT 20
+split in two (15.7M entries a block) union-find takes 0.08 s against scipy's 0.42 s, whose weak
+components first build the transpose.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from scipy.sparse.csgraph import connected_components
 from asapgraph import checks
 from asapgraph.graph import Graph, index_dtype
 from asapgraph.program import Block, RowChunk, VertexProgram
+
+from . import accelerate
 
 # A cap that never binds: each synchronous round carries every component's least label at least
 # one hop further, so a run ends within n + 1 rounds, far below this for any graph that fits.
@@ -50,6 +57,7 @@ class ConnectedComponents(VertexProgram):
 
     def __init__(self, max_iter: int = DEFAULT_MAX_ITER) -> None:
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
+        _load_union_find()
 
     def matrix(self, graph: Graph) -> Graph:
         """Weak connectivity ignores direction: pull from the symmetrised adjacency."""
@@ -94,16 +102,23 @@ class _Pieces:
 
     @classmethod
     def of(cls, block: Block, values: np.ndarray) -> _Pieces:
-        """Pieces of the block's rows and ghosts (scipy, O(n + m)), labelled from ``values``."""
-        count, piece = _block_components(block)
-        least = np.full(count, _NO_LABEL)
+        """Pieces of the block's rows and ghosts (O(n + m)), labelled from ``values``."""
+        piece = block_pieces(block)
+        least = np.full(block.n_local + block.n_ghost, _NO_LABEL)
         np.minimum.at(least, piece, values)
         return cls(piece=piece, least=least, seen=values[block.n_local :].copy())
 
 
-def _block_components(block: Block) -> tuple[int, np.ndarray]:
-    """Weak components of the square graph on owned + ghost vertices (ghost rows are empty)."""
+def block_pieces(block: Block) -> np.ndarray:
+    """For each owned vertex and ghost, a piece number below ``n_local + n_ghost``.
+
+    Two vertices share a piece when the block's rows connect them (ghost rows are empty: a
+    ghost joins the pieces of the rows that list it).
+    """
     size = block.n_local + block.n_ghost
+    union_find = accelerate.compiled(_union_find)
+    if union_find is not None:
+        return union_find(block.indptr, block.indices, block.n_local, size)
     nnz = block.indices.size
     dtype = index_dtype(max(size, nnz + 1))
     # Same dtype for offsets and columns, or scipy upcasts both to int64 copies.
@@ -113,8 +128,40 @@ def _block_components(block: Block) -> tuple[int, np.ndarray]:
     matrix = sp.csr_array((size, size), dtype=np.float64)
     matrix.indptr, matrix.indices = indptr, block.indices.astype(dtype, copy=False)
     matrix.data = np.ones(nnz)
-    count, piece = connected_components(matrix, directed=True, connection="weak")
-    return int(count), piece
+    return connected_components(matrix, directed=True, connection="weak")[1]
+
+
+def _union_find(indptr, indices, n_local, size):
+    """Pieces as root ids: union by smaller root, path halving (compiled by numba)."""
+    parent = np.arange(size)
+    for row in range(n_local):
+        for k in range(indptr[row], indptr[row + 1]):
+            column = indices[k]
+            if column <= row:
+                continue  # the block's own rows are symmetric: each pair is seen twice
+            a, b = row, column
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            while parent[b] != b:
+                parent[b] = parent[parent[b]]
+                b = parent[b]
+            if a < b:
+                parent[b] = a
+            elif b < a:
+                parent[a] = b
+    # A parent is never above its child, so one ascending pass leaves every vertex on its root.
+    for v in range(size):
+        parent[v] = parent[parent[v]]
+    return parent
+
+
+def _load_union_find() -> None:
+    """Compile (or load from numba's cache) the kernel for both index widths, if numba is on."""
+    union_find = accelerate.compiled(_union_find)
+    if union_find is not None:
+        for dtype in (np.int32, np.int64):
+            union_find(np.array([0, 1, 1]), np.array([1], dtype=dtype), 2, 2)
 
 
 def smallest_member_ids(groups: np.ndarray, graph: Graph) -> np.ndarray:

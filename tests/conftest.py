@@ -6,6 +6,7 @@ where a missing dataset is a failure: CI must never go green by skipping the rea
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -36,6 +37,15 @@ def require_snap(filename: str) -> Path:
             pytest.fail(f"{message} (CI=true: real-data tests must run)")
         pytest.skip(f"{message}; real-data tests run where ../shared is present")
     return path
+
+
+def require_numba() -> None:
+    """Skip outside CI, fail under CI=true, without numba (the ``fast`` extra .ci/run installs)."""
+    if importlib.util.find_spec("numba") is None:
+        message = "numba (pip install 'asapgraph[fast]') is not installed"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI=true: the compiled kernels must be tested)")
+        pytest.skip(message)
 
 
 @pytest.fixture(params=SNAP_GRAPHS, ids=[name.split(".")[0] for name in SNAP_GRAPHS])

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import load_snap
+from conftest import load_snap, require_numba
 from helpers_blocks import solve_blocks
 from scipy.sparse.csgraph import connected_components
 
 import asapgraph
 from asapgraph import ConvergenceError, Graph
-from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms import accelerate
+from asapgraph.algorithms.components import ConnectedComponents, block_pieces
+from asapgraph.engine.blocks import block_from_part
 from asapgraph.engine.local import solve_local
+from asapgraph.partition import partition
 
 
 def reference(graph: Graph) -> np.ndarray:
@@ -133,3 +138,37 @@ def test_engine_equals_scipy(mode: str) -> None:
     result = asapgraph.run(ConnectedComponents(), graph, workers=3, mode=mode, fan_in=1)
     assert result.converged
     assert np.array_equal(result.values, reference(graph))
+
+
+def same_grouping(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two labellings group the vertices alike (whatever the label values)."""
+    pairs = np.unique(np.stack([a, b]), axis=1)
+    return pairs.shape[1] == np.unique(a).size == np.unique(b).size
+
+
+@pytest.mark.parametrize("name", ["email-Enron.txt.gz", "p2p-Gnutella31.txt", "ca-HepPh.txt.gz"])
+def test_numba_and_scipy_pieces_agree(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    require_numba()
+    matrix = load_snap(name).symmetric
+    for part in partition(matrix, 3, order="random").parts:
+        block = block_from_part(part, {})
+        monkeypatch.setenv(accelerate.SWITCH, "1")
+        compiled = block_pieces(block)
+        monkeypatch.setenv(accelerate.SWITCH, "0")
+        assert same_grouping(compiled, block_pieces(block)), name
+
+
+def test_labels_do_not_depend_on_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = scattered()
+    monkeypatch.setenv(accelerate.SWITCH, "0")
+    without = asapgraph.connected_components(graph, workers=3).values
+    assert np.array_equal(without, reference(graph))
+    if importlib.util.find_spec("numba") is not None:
+        monkeypatch.setenv(accelerate.SWITCH, "1")
+        assert np.array_equal(asapgraph.connected_components(graph, workers=3).values, without)
+
+
+def test_switch_refuses_other_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(accelerate.SWITCH, "yes")
+    with pytest.raises(ValueError, match="ASAPGRAPH_NUMBA must be 0, 1 or unset"):
+        ConnectedComponents()
