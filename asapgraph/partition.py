@@ -22,7 +22,7 @@ ORDERS = ("none", "degree", "random")
 # a sweep), measured on email-Enron: without it, the part with many low-degree rows was 1.8x
 # slower than the one with few high-degree rows at equal nnz + rows.
 VERTEX_COST = 8
-# Entries per step of the column gathers and scatters in ``_build_part`` (see ``_spans``).
+# Entries per step of the column gathers and scatters in ``build_part`` (see ``_spans``).
 CHUNK = 1 << 18
 
 
@@ -101,50 +101,68 @@ def balanced_bounds(row_nnz: np.ndarray, parts: int, vertex_cost: int = VERTEX_C
     return np.maximum.accumulate(bounds)
 
 
-def partition(matrix: Graph, parts: int, *, order: str = "none", seed: int = 0) -> Partitioning:
-    """Cut ``matrix`` (rows pulled by the program) into ``parts`` balanced row blocks."""
+@dataclass(frozen=True)
+class Cut:
+    """Which positions each part owns: the vertex order, its inverse, the bounds, the owners."""
+
+    positions: np.ndarray  # positions[k] = dense vertex at position k
+    rank: np.ndarray  # rank[v] = position of dense vertex v
+    bounds: np.ndarray  # part p owns positions bounds[p]:bounds[p+1]
+    owner: np.ndarray  # owner[v] = part owning dense vertex v
+    contiguous: bool  # identity order: each part's rows are one slice of the matrix
+
+
+def cut(matrix: Graph, parts: int, *, order: str = "none", seed: int = 0) -> Cut:
+    """Balanced contiguous position ranges of ``matrix``'s rows in the chosen vertex order."""
     checks.positive_int("parts", parts, upper=checks.MAX_WORKERS)
     n = matrix.n
     positions = vertex_order(matrix, order, seed)
     rank = np.empty(n, dtype=np.int64)
     rank[positions] = np.arange(n, dtype=np.int64)
     bounds = balanced_bounds(np.diff(matrix.indptr)[positions], parts)
-    owner = (np.searchsorted(bounds, rank, side="right") - 1).astype(np.int64)
-    owner = np.minimum(owner, parts - 1)
+    owner = np.minimum(np.searchsorted(bounds, rank, side="right") - 1, parts - 1)
+    return Cut(positions, rank, bounds, owner.astype(np.int64), order == "none")
 
+
+def partition(matrix: Graph, parts: int, *, order: str = "none", seed: int = 0) -> Partitioning:
+    """Cut ``matrix`` (rows pulled by the program) into ``parts`` balanced row blocks."""
+    where = cut(matrix, parts, order=order, seed=seed)
     # Shared scratch, O(n) once instead of per part: ``mark`` is all False between parts, and
     # ``local_of`` needs no reset because a part reads only the entries it has just written.
-    mark = np.zeros(n, dtype=bool)
-    local_of = np.empty(n, dtype=index_dtype(n))
-    built = [
-        _build_part(matrix, p, positions, bounds, owner, order == "none", mark, local_of)
-        for p in range(parts)
-    ]
+    mark = np.zeros(matrix.n, dtype=bool)
+    local_of = np.empty(matrix.n, dtype=index_dtype(matrix.n))
+    built = [build_part(matrix, p, where, mark, local_of) for p in range(parts)]
     for part in built:
         for q, slots in part.recv.items():
-            ghost_rank = rank[part.ghosts[slots]]
-            built[q].send[part.index] = (ghost_rank - bounds[q]).astype(np.int64)
-    return Partitioning(built, positions, bounds, owner)
+            ghost_rank = where.rank[part.ghosts[slots]]
+            built[q].send[part.index] = (ghost_rank - where.bounds[q]).astype(np.int64)
+    return Partitioning(built, where.positions, where.bounds, where.owner)
 
 
-def _build_part(
+def build_part(
     matrix: Graph,
     p: int,
-    positions: np.ndarray,
-    bounds: np.ndarray,
-    owner: np.ndarray,
-    contiguous: bool,
-    mark: np.ndarray,
-    local_of: np.ndarray,
+    where: Cut,
+    mark: np.ndarray | None = None,
+    local_of: np.ndarray | None = None,
 ) -> Part:
-    """Part ``p``: its rows renumbered to local columns, its ghosts and where they come from."""
+    """Part ``p``: its rows renumbered to local columns, its ghosts and where they come from.
+
+    ``mark`` (n bools, all False) and ``local_of`` (n ints) are scratch that callers building
+    several parts share; ``send`` is left empty (it needs every part's ghosts).
+    """
+    positions, bounds, owner = where.positions, where.bounds, where.owner
+    if mark is None:
+        mark = np.zeros(matrix.n, dtype=bool)
+    if local_of is None:
+        local_of = np.empty(matrix.n, dtype=index_dtype(matrix.n))
     vertices = positions[bounds[p] : bounds[p + 1]]
     starts = matrix.indptr[vertices]
     lengths = matrix.indptr[vertices + 1] - starts
     indptr = np.zeros(vertices.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     # With the identity order a part's rows are one slice of the matrix: views, no gather.
-    if contiguous:
+    if where.contiguous:
         first = int(starts[0]) if vertices.size else 0
         entries: slice | np.ndarray = slice(first, first + int(indptr[-1]))
     else:

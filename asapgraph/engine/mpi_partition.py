@@ -23,7 +23,7 @@ from mpi4py import MPI
 
 from asapgraph.graph import Graph
 from asapgraph.io.cache import View, cached_view
-from asapgraph.partition import Part, Partitioning, _build_part, balanced_bounds, vertex_order
+from asapgraph.partition import Part, Partitioning, build_part, cut
 from asapgraph.program import VertexProgram
 
 ROOT = 0
@@ -124,24 +124,20 @@ class RankLayout:
 
 def own_part(comm: MPI.Comm, matrix: Graph, order: str, seed: int) -> RankLayout:
     """Build this rank's part of ``matrix`` cut into one block per rank, as ``partition`` would."""
-    rank, size, n = comm.Get_rank(), comm.Get_size(), matrix.n
-    positions = vertex_order(matrix, order, seed)
-    position_of = np.empty(n, dtype=np.int64)
-    position_of[positions] = np.arange(n, dtype=np.int64)
-    bounds = balanced_bounds(np.diff(matrix.indptr)[positions], size)
-    owner = np.minimum(np.searchsorted(bounds, position_of, side="right") - 1, size - 1)
-    part = _build_part(matrix, rank, positions[bounds[rank] : bounds[rank + 1]], position_of,
-                       bounds, owner.astype(np.int64), np.full(n, -1, dtype=np.int64))
+    rank, size = comm.Get_rank(), comm.Get_size()
+    where = cut(matrix, size, order=order, seed=seed)
+    part = build_part(matrix, rank, where)
+    bounds = where.bounds
     # Tell each owner q which of its local vertices this rank's ghosts are, in slot order.
     wanted = [
-        position_of[part.ghosts[part.recv[q]]] - bounds[q] if q in part.recv
+        where.rank[part.ghosts[part.recv[q]]] - bounds[q] if q in part.recv
         else np.empty(0, dtype=np.int64)
         for q in range(size)
     ]
     asked = comm.alltoall(wanted)
     part.send = {p: local.astype(np.int64) for p, local in enumerate(asked) if local.size}
     incoming = comm.allgather({q: slots.size for q, slots in part.recv.items()})
-    return RankLayout(part, positions, bounds, incoming)
+    return RankLayout(part, where.positions, bounds, incoming)
 
 
 def given_part(comm: MPI.Comm, partitioning: Partitioning) -> RankLayout:
