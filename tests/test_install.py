@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -15,10 +16,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv (seeing this interpreter's packages for the dependencies) with asapgraph installed."""
+    """A venv with asapgraph installed that finds its dependencies in this environment's.
+
+    A path file appends this environment's site-packages after the new venv's own (its own
+    copy of asapgraph wins; the checkout's editable hook is not loaded from a plain path).
+    """
     env_dir = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    ours = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    (Path(site.stdout.strip()) / "outer-environment.pth").write_text("\n".join(sorted(ours)))
     subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--no-deps",
          "--no-cache-dir", str(REPO)],
