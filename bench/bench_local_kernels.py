@@ -14,9 +14,12 @@ What is timed:
 - cc asapgraph: ``solve_local(ConnectedComponents())`` and ``finish`` (labels by original id);
   networkx: ``list(nx.connected_components(G))``; scipy: ``csgraph.connected_components`` (weak).
   The asapgraph labels are checked against scipy's before anything is printed.
-- lpa asapgraph: ``solve_local(LabelPropagation(seed=r))`` and ``finish``, seed r = repeat index;
-  networkx: ``label_propagation_communities(G)`` (deterministic); igraph:
-  ``community_label_propagation()`` (igraph's own generator, a new draw each call).
+- lpa asapgraph: ``solve_local(LabelPropagation(seed=r))`` and ``finish``, seed r = repeat index,
+  with the numba round (the ``fast`` extra), and once more with the numpy round
+  (``ASAPGRAPH_NUMBA=0``; the same labels, checked); networkx: ``label_propagation_communities(G)``
+  (deterministic); igraph: ``community_label_propagation()`` (igraph's own generator, a new draw
+  each call). Loading the numba kernel (once per process, before any clock starts) is printed
+  first, in wall seconds: a compile the first time on a machine, then a load from numba's cache.
 
 Ratio lines give asapgraph's speed-up: the other tool's time over asapgraph's (above 1: asapgraph
 is faster). Modularity is networkx's definition (``asapgraph.algorithms.quality.modularity``),
@@ -26,6 +29,7 @@ the median over the repeats, with the range when it varies.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -38,6 +42,7 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from asapgraph import Graph, read_edgelist
+from asapgraph.algorithms import accelerate, lpa_kernel
 from asapgraph.algorithms.components import ConnectedComponents, smallest_member_ids
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.quality import modularity
@@ -104,15 +109,27 @@ def bench_components(graph: Graph, G: nx.Graph, repeat: int) -> list[str]:
 
 
 def bench_label_propagation(graph: Graph, G: nx.Graph, repeat: int) -> list[str]:
-    rounds: list[int] = []
+    def timed() -> tuple[float, list[np.ndarray], list[int]]:
+        """Median CPU seconds, labels and rounds."""
+        rounds: list[int] = []
 
-    def ours(seed: int) -> np.ndarray:
-        program = LabelPropagation(seed=seed)
-        solution = solve_local(program, graph)
-        rounds.append(solution.rounds)
-        return program.finish(solution.values, graph)
+        def ours(seed: int) -> np.ndarray:
+            program = LabelPropagation(seed=seed)
+            solution = solve_local(program, graph)
+            rounds.append(solution.rounds)
+            return program.finish(solution.values, graph)
 
-    ours_s, ours_labels = cpu_median(ours, repeat)
+        seconds, labels = cpu_median(ours, repeat)
+        return seconds, labels, rounds
+
+    ours_s, ours_labels, rounds = timed()  # main() made sure the numba round runs
+    os.environ[accelerate.SWITCH] = "0"
+    try:
+        numpy_s, numpy_labels, _ = timed()
+    finally:
+        del os.environ[accelerate.SWITCH]
+    if not all(np.array_equal(a, b) for a, b in zip(ours_labels, numpy_labels, strict=True)):
+        raise AssertionError("the numba and numpy rounds gave different labels")
     nx_s, nx_found = cpu_median(lambda _: nx.community.label_propagation_communities(G), repeat)
     h = igraph_of(graph)
     ig_s, ig_found = cpu_median(lambda _: h.community_label_propagation().membership, repeat)
@@ -122,6 +139,8 @@ def bench_label_propagation(graph: Graph, G: nx.Graph, repeat: int) -> list[str]
         f"igraph {ig_s:.3f} s ({scores(graph, [np.asarray(m) for m in ig_found])})",
         f"lpa asapgraph vs networkx: {nx_s / ours_s:.1f}x",
         f"lpa asapgraph vs igraph: {ig_s / ours_s:.2f}x",
+        f"lpa asapgraph numpy round: {numpy_s:.3f} s, same labels ({nx_s / numpy_s:.1f}x "
+        f"networkx, {ig_s / numpy_s:.2f}x igraph; numba {numpy_s / ours_s:.1f}x faster)",
     ]
 
 
@@ -139,6 +158,13 @@ def main() -> None:
     parser.add_argument("--rmat-scale", type=int, default=15)
     parser.add_argument("--edge-factor", type=int, default=8)
     args = parser.parse_args()
+    began = time.perf_counter()
+    os.environ.pop(accelerate.SWITCH, None)
+    if not accelerate.numba_enabled():
+        raise SystemExit("numba is not installed: pip install 'asapgraph[fast]'")
+    lpa_kernel.load()
+    loaded = time.perf_counter() - began
+    print(f"lpa numba kernel loaded in {loaded:.2f} s (wall, once per process)", flush=True)
     for filename in SNAP_GRAPHS:
         bench(filename.split(".")[0], read_edgelist(SNAP_DIR / filename, cache=False), args.repeat)
     rmat = rmat_graph(args.rmat_scale, args.edge_factor)
