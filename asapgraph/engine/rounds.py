@@ -115,6 +115,9 @@ class WorkerRun:
         self.delay = spec.round_delay.get(index, 0.0)
         self.rng = np.random.default_rng([spec.seed, index])
         self.epoch = 0
+        # Mailboxes merged between chunks of the last round: what they brought is already as
+        # fresh as a wait at the next round's start would get (see ``run_asap``).
+        self.fresh: set[Inbox] = set()
 
     # ------------------------------------------------------------------ shared pieces
     def compute_round(self, *, merge_between_chunks: bool) -> float:
@@ -135,7 +138,7 @@ class WorkerRun:
                     time.sleep((self.slowdown - 1.0) * (time.thread_time() - cpu))
                 self.stats.compute += time.perf_counter() - begin
                 if merge_between_chunks:
-                    self.merge_ready()
+                    self.fresh.update(self.merge_ready())
         if self.delay:
             time.sleep(self.rng.uniform(0.0, self.delay))
         self.stats.rounds += 1
@@ -143,13 +146,11 @@ class WorkerRun:
         self.stats.trace.append((time.perf_counter() - self.start, change))
         return change
 
-    def merge_ready(self) -> int:
-        """Merge every mailbox that holds an unread message (never waits); returns how many."""
+    def merge_ready(self) -> list[Inbox]:
+        """Merge every mailbox that holds an unread message (never waits); returns those."""
         begin = time.perf_counter()
-        merged = 0
-        for inbox in self.inboxes:
-            if inbox.ready() and inbox.take(self.values, self.program.combine) >= 0:
-                merged += 1
+        merged = [inbox for inbox in self.inboxes
+                  if inbox.ready() and inbox.take(self.values, self.program.combine) >= 0]
         self.stats.merge += time.perf_counter() - begin
         return merged
 
@@ -219,10 +220,14 @@ class WorkerRun:
                 if done is not None:
                     return done
                 continue
-            # Round 0 computes on the initial ghost values, which every worker already holds.
+            # Round 0 computes on the initial ghost values, which every worker already holds. A
+            # mailbox merged between the last round's chunks needs no new message: waiting for
+            # one would let the two ends take turns (each consuming the other's post mid-round,
+            # then idling a whole round for the next), measured as half the time spent waiting.
             required = self.sample_required(fan_in) if self.stats.rounds else []
-            if not self.wait_for(required):
+            if not self.wait_for([inbox for inbox in required if inbox not in self.fresh]):
                 continue  # a verification was requested while waiting
+            self.fresh.clear()
             self.merge_ready()
             for inbox in self.inboxes:
                 if inbox.staleness:
@@ -291,6 +296,7 @@ class WorkerRun:
     def verify(self) -> bool | None:
         """One bulk-synchronous round with full exchange; True/False ends the run, None resumes."""
         self.stats.verifications += 1
+        self.fresh.clear()
         self.barrier()
         self.merge_ready()  # drain whatever the ASAP rounds left in the mailboxes
         self.barrier()
