@@ -8,7 +8,7 @@ parameters, edge factor 16: 16.1M edges at scale 20, ids permuted). Every figure
 ratios compare like with like:
 
 - the other tools are timed on the call alone, their graph objects built before the clock: for
-  components scipy.csgraph (weak, one C pass), networkx ``number_connected_components``, igraph
+  components scipy.csgraph (weak, one C pass), networkx ``connected_components``, igraph
   ``connected_components()`` and NetworKit ``ConnectedComponents``; for label propagation
   networkx ``label_propagation_communities``, igraph ``community_label_propagation`` and NetworKit
   ``PLP`` (NetworKit with its default threads; igraph and NetworKit only when installed);
