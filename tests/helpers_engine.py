@@ -19,6 +19,15 @@ SHM_DIR = Path("/dev/shm")
 WORKER_COUNTS = (1, 2, 4, 7)
 
 
+def as_in_a_terminal() -> None:
+    """``preexec_fn``: SIGINT handled by default, as in a foreground job that Ctrl-C reaches.
+
+    A test run started as a background job inherits SIGINT ignored (POSIX), and Python keeps an
+    ignored SIGINT ignored: the child would never see the Ctrl-C the test sends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def configurations() -> list[dict]:
     """Every (workers, mode, fan_in, straggler) worth running; fan_in means nothing in BSP."""
     configs = []

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_engine import alive, banded_graph, children, proc_stat, shm_files, watchdog
+from helpers_engine import (
+    alive,
+    as_in_a_terminal,
+    banded_graph,
+    children,
+    proc_stat,
+    shm_files,
+    watchdog,
+)
 
 import asapgraph
 from asapgraph.algorithms.pagerank import PageRank
@@ -143,7 +151,8 @@ def test_ctrl_c_on_the_cli(tmp_path: Path) -> None:
                "--mode", "asap", "--straggler", "1:50", "--tol", "1e-14", "--out", str(out),
                "--no-cache"]
     started = time.monotonic()
-    cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=as_in_a_terminal)
     try:
         workers: set[int] = set()
         while len(workers) < 3 and time.monotonic() - started < 30:

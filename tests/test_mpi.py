@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from conftest import load_snap, require_snap
+from helpers_engine import as_in_a_terminal
 from scipy.sparse.csgraph import connected_components
 
 import asapgraph
@@ -72,7 +73,7 @@ def launch(ranks: int, argv: list[str], timeout: float = TIMEOUT) -> subprocess.
     """``mpiexec -n ranks python argv...``; on timeout every rank is killed and the test fails."""
     command = [mpiexec(), "-n", str(ranks), sys.executable, *argv]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as process:
+                          start_new_session=True, preexec_fn=as_in_a_terminal) as process:
         try:
             out, err = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -366,7 +367,7 @@ def test_ctrl_c_ends_every_rank() -> None:
                "rmat:16", "--transport", "mpi", "--mode", "asap", "--straggler", "1:100",
                "--tol", "1e-15"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as process:
+                          start_new_session=True, preexec_fn=as_in_a_terminal) as process:
         time.sleep(5)  # loading and generating take about a second; the run takes minutes
         process.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends mpiexec
         began = time.monotonic()
