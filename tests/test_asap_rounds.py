@@ -1,13 +1,15 @@
-"""The ASAP round loop on stub mailboxes: which rounds wait, without processes or timing."""
+"""The ASAP round loop on stub mailboxes, and the coordination words: without processes."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from asapgraph.engine.coordination import CONTROL_FIELDS, SharedCoordinator, Sync
 from asapgraph.engine.rounds import WorkerRun, make_spec
 from asapgraph.program import Block, RowChunk, VertexProgram
 
@@ -116,3 +118,31 @@ def test_a_message_merged_at_round_start_does_not_count_for_the_round_after() ->
     # Round 1's wait finds the message and merges it before computing; round 2 needs a newer
     # one, so it waits.
     assert rounds_before_first_wait(ScriptedInbox(arrivals=[3])) == 2
+
+
+def coordinators(workers: int) -> list[SharedCoordinator]:
+    """Every worker's coordinator over one set of words (threads' primitives stand in)."""
+    shared = {"ctl": np.zeros(CONTROL_FIELDS, dtype=np.int64),
+              "w_change": np.zeros((2, workers)), "w_norm": np.zeros((2, workers)),
+              "w_quiet": np.zeros(workers, dtype=np.int64),
+              "w_spent": np.zeros(workers, dtype=np.int64),
+              "w_last_change": np.zeros(workers)}
+    sync = Sync(barrier=threading.Barrier(workers), locks=[threading.Lock()] * workers,
+                doorbells=[threading.Semaphore(0) for _ in range(workers)],
+                quiet_lock=threading.Lock())
+    return [SharedCoordinator(index, shared, sync) for index in range(workers)]
+
+
+def test_max_iter_ends_a_run_only_once_every_worker_has_done_it() -> None:
+    # A fast worker that runs ahead of a straggler reaches max_iter first; it goes quiet, but
+    # the run goes on until the slowest has done max_iter rounds too (as BSP's supersteps).
+    fast, slow = coordinators(2)
+    fast.give_up()
+    assert not fast.gave_up()
+    assert fast.report_quiet(0, quiet=True) == (False, False)
+    assert slow.report_quiet(0, quiet=False) == (False, False)
+    slow.give_up()
+    assert fast.gave_up()
+    assert slow.gave_up()
+    request, _ = slow.report_quiet(0, quiet=True)
+    assert request

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # Global control words (``ctl`` array).
-ABORT, VERIFY, GIVE_UP = range(3)
+ABORT, VERIFY = range(2)
 CONTROL_FIELDS = 8
 
 
@@ -50,6 +50,7 @@ class SharedCoordinator:
         self.change = shared["w_change"]
         self.norm = shared["w_norm"]
         self.quiet = shared["w_quiet"]
+        self.spent = shared["w_spent"]  # 1 where a worker has done max_iter rounds
         self.last_change = shared["w_last_change"]
         self.reductions = 0
 
@@ -98,12 +99,16 @@ class SharedCoordinator:
         return bool(self.quiet[worker] == epoch + 1)
 
     def give_up(self) -> None:
-        """Ask for the final verification because ``max_iter`` was reached."""
-        self.ctl[GIVE_UP] = 1
+        """Say that this worker has done ``max_iter`` rounds."""
+        self.spent[self.index] = 1
 
     def gave_up(self) -> bool:
-        """Whether some worker reached ``max_iter``."""
-        return bool(self.ctl[GIVE_UP])
+        """Whether every worker has done ``max_iter`` rounds: the run then ends at a verification.
+
+        Every, not some: under ASAP fast workers run ahead of a straggler, and ``max_iter`` bounds
+        the rounds of the slowest, as it bounds BSP's supersteps.
+        """
+        return bool(np.all(self.spent))
 
     def ring(self, worker: int) -> None:
         """Wake ``worker`` if it waits on its doorbell."""

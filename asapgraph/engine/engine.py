@@ -320,6 +320,7 @@ def _lay_out(
         "w_change": (np.float64, (2, workers)),
         "w_norm": (np.float64, (2, workers)),
         "w_quiet": (np.int64, (workers,)),
+        "w_spent": (np.int64, (workers,)),
         "w_last_change": (np.float64, (workers,)),
     })
     arena = Arena.create(specs, contents)

@@ -51,8 +51,8 @@ class MpiCoordinator:
         self.epoch = 0  # this rank's epoch, as last told by the round loop
         self.giving_up = False  # this rank reached max_iter
         self.announced = False  # ... and has told rank 0
-        self.heard_give_up = False  # (rank 0) some rank reached max_iter
-        self.everyone_gave_up = False  # some rank had given up at the last collective
+        self.spent = np.zeros(self.size, dtype=bool)  # (rank 0) ranks that did max_iter rounds
+        self.everyone_gave_up = False  # every rank had given up at the last collective
         self.collectives = 0
         pump.handlers[STATE] = self._on_state
         pump.handlers[VERIFY] = self._on_verify
@@ -77,7 +77,7 @@ class MpiCoordinator:
         table = np.empty((self.size, record.size))
         self.pump.settle(self.pump.comm.Iallgather(record, table))
         self.collectives += 1
-        self.everyone_gave_up = bool(table[:, figures.size].any())
+        self.everyone_gave_up = bool(table[:, figures.size].all())
         self.pump.flush(table[:, figures.size + 1 + self.rank].astype(np.int64))
         return table[:, : figures.size]
 
@@ -107,7 +107,7 @@ class MpiCoordinator:
             for rank in self.listeners:
                 self.pump.send(rank, STATE, word)
         if self.rank == ROOT:
-            self.heard_give_up |= self.giving_up
+            self.spent[ROOT] = self.giving_up
             self._decide()
         return self.requested > epoch, was_quiet
 
@@ -120,24 +120,28 @@ class MpiCoordinator:
         self.giving_up = True
 
     def gave_up(self) -> bool:
-        """Whether some rank had reached ``max_iter`` at the last barrier (the same everywhere)."""
+        """Whether every rank had done ``max_iter`` rounds at the last barrier (alike everywhere).
+
+        Every, not some: fast ranks run ahead of a straggler, and ``max_iter`` bounds the rounds
+        of the slowest, as it bounds BSP's supersteps.
+        """
         return self.everyone_gave_up
 
     def _on_state(self, source: int, request, buffer: np.ndarray) -> None:
         flag, giving_up = control(request, buffer)
         self.quiet[source] = flag
         if self.rank == ROOT:
-            self.heard_give_up |= bool(giving_up)
+            self.spent[source] = bool(giving_up)
             self._decide()
 
     def _on_verify(self, source: int, request, buffer: np.ndarray) -> None:
         self.requested = max(self.requested, int(control(request, buffer)[0]))
 
     def _decide(self) -> None:
-        """(rank 0) Request a verification once all are quiet in this epoch, or one gave up."""
+        """(rank 0) Request a verification once all are quiet in this epoch, or all gave up."""
         if self.requested > self.epoch:
             return
-        if self.heard_give_up or bool(np.all(self.quiet == self.epoch + 1)):
+        if bool(np.all(self.spent)) or bool(np.all(self.quiet == self.epoch + 1)):
             self.requested = self.epoch + 1
             word = np.array([self.requested], dtype=np.int64)
             for rank in range(1, self.size):
