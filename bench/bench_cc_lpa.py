@@ -34,11 +34,12 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from common import undirected_pairs
 from scipy.sparse.csgraph import connected_components
 
 import asapgraph
 from asapgraph import Graph, read_edgelist
-from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms.components import ConnectedComponents, smallest_member_ids
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.quality import modularity
 from asapgraph.datasets.rmat import rmat_graph
@@ -59,14 +60,6 @@ def timed(run: Labels, repeat: int) -> tuple[float, list[np.ndarray]]:
         labels.append(run())
         times.append(time.perf_counter() - began)
     return statistics.median(times), labels
-
-
-def undirected_pairs(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
-    """Each undirected edge once (u ≤ v), self-loops kept: what the other tools are given."""
-    undirected = graph.symmetric
-    rows = np.repeat(np.arange(undirected.n), undirected.out_degree)
-    once = rows <= undirected.indices
-    return rows[once], undirected.indices[once].astype(np.int64)
 
 
 def of_communities(n: int, communities) -> np.ndarray:
@@ -116,23 +109,17 @@ def reference_tools(graph: Graph, with_networkx: bool) -> dict[str, dict[str, La
     return tools
 
 
-def scipy_least_member(graph: Graph) -> np.ndarray:
-    """scipy's weak components as the state asapgraph must end with: each one's least dense id."""
-    count, component = connected_components(graph.adjacency, directed=True, connection="weak")
-    least = np.full(count, graph.n)
-    np.minimum.at(least, component, np.arange(graph.n))
-    return least[component]
-
-
 def engine_runs(engine: asapgraph.Engine, make: Callable[[int], VertexProgram], graph: Graph,
                 repeat: int, **options: object) -> list[EngineRun]:
     """``repeat`` runs (seed r for repeat r); components are checked against scipy's."""
     runs = [engine.run(make(r), graph, **options) for r in range(repeat)]
-    if isinstance(make(0), ConnectedComponents):
-        expected = scipy_least_member(graph)
+    program = make(0)
+    if isinstance(program, ConnectedComponents):
+        _, component = connected_components(graph.adjacency, directed=True, connection="weak")
+        expected = smallest_member_ids(component, graph)
         for run in runs:
             assert run.converged
-            assert np.array_equal(run.state, expected)
+            assert np.array_equal(program.finish(run.state, graph), expected)
     return runs
 
 

@@ -39,6 +39,7 @@ from typing import TypeVar
 import igraph
 import networkx as nx
 import numpy as np
+from common import undirected_pairs
 from scipy.sparse.csgraph import connected_components
 
 from asapgraph import Graph, read_edgelist
@@ -73,11 +74,7 @@ def scores(graph: Graph, labellings: list[np.ndarray]) -> str:
 
 def igraph_of(graph: Graph) -> igraph.Graph:
     """The undirected graph for igraph: each symmetric pair once, self-loops kept."""
-    undirected = graph.symmetric
-    rows = np.repeat(np.arange(undirected.n), undirected.out_degree)
-    once = rows <= undirected.indices
-    edges = np.column_stack([rows[once], undirected.indices[once]])
-    return igraph.Graph(n=undirected.n, edges=edges.tolist())
+    return igraph.Graph(n=graph.n, edges=np.column_stack(undirected_pairs(graph)).tolist())
 
 
 def by_dense_id(graph: Graph, communities) -> np.ndarray:

@@ -7,7 +7,19 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
+from asapgraph import Graph
+
 T = TypeVar("T")
+
+
+def undirected_pairs(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Each undirected edge once (u <= v), self-loops kept: what igraph and NetworKit are given."""
+    undirected = graph.symmetric
+    rows = np.repeat(np.arange(undirected.n), undirected.out_degree)
+    once = rows <= undirected.indices
+    return rows[once], undirected.indices[once].astype(np.int64)
 
 
 def time_runs(fn: Callable[[], T], repeat: int = 3) -> tuple[list[float], T]:

@@ -306,12 +306,11 @@ def _lay_out(
     contents["w_last_change"] = np.full(workers, np.inf)
     specs = {name: (array.dtype, array.shape) for name, array in contents.items()}
     # Values hold the program's dtype, one per local vertex, whatever init returned (Arena.create
-    # casts, and refuses another shape); the control arrays are fixed here, filled or not.
+    # casts, and refuses another shape); the other control arrays start zeroed.
     dtype = np.dtype(program.dtype)
     specs.update({part_array(block.index, "values"): (dtype, (block.vertices.size,))
                   for block in blocks})
     specs.update({
-        "mb_header": (np.int64, (len(edges), HEADER_FIELDS)),
         "mb_meta": (np.int64, (len(edges), SLOTS, 2)),
         "mb_values": (dtype, (SLOTS * offset,)),
         "mb_positions": (np.int32, (SLOTS * offset,)),
@@ -321,7 +320,6 @@ def _lay_out(
         "w_norm": (np.float64, (2, workers)),
         "w_quiet": (np.int64, (workers,)),
         "w_spent": (np.int64, (workers,)),
-        "w_last_change": (np.float64, (workers,)),
     })
     arena = Arena.create(specs, contents)
     infos = tuple(
