@@ -72,7 +72,7 @@ class Partitioning:
 
     def gather(self, local_values: list[np.ndarray], n: int) -> np.ndarray:
         """Assemble a global array from each part's owned values (dense vertex order)."""
-        out = np.empty(n, dtype=local_values[0].dtype)
+        out = np.empty((n, *local_values[0].shape[1:]), dtype=local_values[0].dtype)
         for part, values in zip(self.parts, local_values, strict=True):
             out[part.vertices] = values[: part.n_local]
         return out

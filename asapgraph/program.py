@@ -6,6 +6,12 @@ with the ghost values already held, and when the whole run has converged. Partit
 barriers, NOTIFY-ACK, stochastic reduce, termination and statistics belong to the engine and are
 the same for every program. ``combine`` must be commutative and associative and idempotent
 (``replace`` with the owner's newest value, or ``min``), so the engine may merge in any order.
+
+A vertex's state is one value, or a vector of ``width`` values (k personalised PageRanks move
+together): the state array then has shape ``(rows, width)``, a mailbox entry carries a vertex's
+whole row, and ``step`` and ``norm`` return one figure per column, which the engine sums over
+workers column by column. Width 1 keeps the flat ``(rows,)`` layout: one mechanism, where the
+trailing axis is simply absent.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from asapgraph.graph import Graph, index_dtype
 
 COMBINES = ("replace", "min")
 MIN_CHUNK_NNZ = 65_536
+Figure = float | np.ndarray  # a block's change or norm: one float, or one per state column
 
 
 @dataclass
@@ -119,6 +126,12 @@ class VertexProgram(ABC):
     must_converge: ClassVar[bool] = True
     chunks: ClassVar[int | None] = None
     max_iter: int = 1000
+    width: int = 1  # values per vertex (an instance may set more; see the module docstring)
+
+    @property
+    def value_shape(self) -> tuple[int, ...]:
+        """The trailing shape of the state array: ``()`` for one value, ``(width,)`` for more."""
+        return () if self.width == 1 else (self.width,)
 
     def shipped(self) -> VertexProgram:
         """The copy pickled to workers; drop per-vertex inputs (they travel in ``vertex_data``)."""
@@ -137,18 +150,21 @@ class VertexProgram(ABC):
         """Initial values for the block's owned vertices and ghosts (a pure function of ids)."""
 
     @abstractmethod
-    def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
-        """Update ``values[chunk.lo:chunk.hi]`` in place from ``values``; return its change."""
+    def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> Figure:
+        """Update ``values[chunk.lo:chunk.hi]`` in place from ``values``; return its change.
 
-    def norm(self, block: Block, values: np.ndarray) -> float:
-        """A block's share of the global scale the convergence test divides by."""
+        One float, or (``width`` > 1) one per column when the program tests columns apart.
+        """
+
+    def norm(self, block: Block, values: np.ndarray) -> Figure:
+        """A block's share of the global scale the convergence test divides by (as ``step``)."""
         return 1.0
 
     @abstractmethod
-    def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
+    def converged(self, total_change: Figure, total_norm: Figure, n_total: int) -> bool:
         """Whether one round whose changes add up to ``total_change`` ends the run."""
 
-    def local_threshold(self, block: Block, values: np.ndarray) -> float:
+    def local_threshold(self, block: Block, values: np.ndarray) -> Figure:
         """A block's share of the stopping threshold: ASAP calls a worker *quiet* below it.
 
         Shares must add up to at most the global threshold, so that every worker being quiet

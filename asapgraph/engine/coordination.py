@@ -6,7 +6,8 @@ run the same programs and modes by providing the same methods.
 
 - ``aborted`` / ``barrier``: the parent's abort word; a global barrier that raises
   :class:`Aborted` once the run is aborted.
-- ``allreduce(change, norm)``: everyone's figures summed, after everyone has published them
+- ``allreduce(change, norm)``: everyone's figures summed (column by column for a program whose
+  figures are vectors), after everyone has published them
   (so it is also a barrier); successive calls alternate two slots, which is safe because a
   worker can only reuse a slot after passing the next barrier, which the slow readers must reach.
 - quiescence for ASAP termination: ``report_quiet`` (under one lock, so two workers cannot miss
@@ -21,9 +22,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asapgraph.program import Figure
+
 # Global control words (``ctl`` array).
 ABORT, VERIFY = range(2)
 CONTROL_FIELDS = 8
+
+
+def summed(figures: np.ndarray) -> Figure:
+    """Sum a table of per-worker figures (rows) in worker order: a float, or one per column."""
+    total = figures.sum(axis=0)
+    return float(total) if total.ndim == 0 else total
 
 
 class Aborted(Exception):  # noqa: N818 (a signal to unwind, not an error)
@@ -67,14 +76,14 @@ class SharedCoordinator:
         if self.aborted():
             raise Aborted
 
-    def allreduce(self, change: float, norm: float) -> tuple[float, float]:
+    def allreduce(self, change: Figure, norm: Figure) -> tuple[Figure, Figure]:
         """Sum every worker's (change, norm); every worker gets the same totals."""
         slot = self.reductions % 2
         self.reductions += 1
         self.change[slot, self.index] = change
         self.norm[slot, self.index] = norm
         self.barrier()
-        return float(self.change[slot].sum()), float(self.norm[slot].sum())
+        return summed(self.change[slot]), summed(self.norm[slot])
 
     def record_change(self, change: float) -> None:
         """Publish this worker's latest round change (the parent's trace reads it)."""

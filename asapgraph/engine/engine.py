@@ -305,19 +305,19 @@ def _lay_out(
     header_init(contents["mb_header"])
     contents["w_last_change"] = np.full(workers, np.inf)
     specs = {name: (array.dtype, array.shape) for name, array in contents.items()}
-    # Values hold the program's dtype, one per local vertex, whatever init returned (Arena.create
-    # casts, and refuses another shape); the other control arrays start zeroed.
-    dtype = np.dtype(program.dtype)
-    specs.update({part_array(block.index, "values"): (dtype, (block.vertices.size,))
+    # Values hold the program's dtype, one row per local vertex, whatever init returned
+    # (Arena.create casts, and refuses another shape); the other control arrays start zeroed.
+    dtype, row = np.dtype(program.dtype), program.value_shape
+    specs.update({part_array(block.index, "values"): (dtype, (block.vertices.size, *row))
                   for block in blocks})
     specs.update({
         "mb_meta": (np.int64, (len(edges), SLOTS, 2)),
-        "mb_values": (dtype, (SLOTS * offset,)),
+        "mb_values": (dtype, (SLOTS * offset, *row)),
         "mb_positions": (np.int32, (SLOTS * offset,)),
         "mb_counters": (np.int64, (len(edges), COUNTER_FIELDS)),
         "ctl": (np.int64, (CONTROL_FIELDS,)),
-        "w_change": (np.float64, (2, workers)),
-        "w_norm": (np.float64, (2, workers)),
+        "w_change": (np.float64, (2, workers, *row)),
+        "w_norm": (np.float64, (2, workers, *row)),
         "w_quiet": (np.int64, (workers,)),
         "w_spent": (np.int64, (workers,)),
     })

@@ -42,10 +42,11 @@ def solve_local(
             residual = sum(program.step(block, values, chunk) for chunk in row_chunks)
         rounds += 1
         converged = program.converged(residual, program.norm(block, values), block.n_total)
-    return LocalSolution(_gathered(values, part.vertices), rounds, converged, residual)
+    return LocalSolution(_gathered(values, part.vertices), rounds, converged,
+                         float(np.sum(residual)))
 
 
 def _gathered(values: np.ndarray, vertices: np.ndarray) -> np.ndarray:
-    out = np.empty(vertices.size, dtype=values.dtype)
+    out = np.empty((vertices.size, *values.shape[1:]), dtype=values.dtype)
     out[vertices] = values[: vertices.size]
     return out

@@ -23,7 +23,9 @@ Invariants (what the tests and the termination argument rely on):
 4. Nothing is lost by deltas: a message carries the current values of every entry that differs
    from the last version q knows p took, plus every entry of any message posted since; so whichever
    messages p ends up taking, its ghost copy equals q's values as of the last one it took. An empty
-   message (nothing changed) still NOTIFYs, so a receiver never waits for nothing.
+   message (nothing changed) still NOTIFYs, so a receiver never waits for nothing. An entry is a
+   vertex: with a vector state (``width`` > 1) it carries the vertex's whole row, and a row is
+   resent when any of its values changed.
 5. Every post rings p's doorbell and every take rings q's: a waiter blocks on its doorbell
    semaphore (with a timeout to notice aborts), never spins.
 """
@@ -65,9 +67,20 @@ def header_init(header: np.ndarray) -> None:
     header[:, WRITE], header[:, READY], header[:, READ] = 0, 1, 2
 
 
-def dense_is_smaller(changed: int, size: int, itemsize: int, full: bool) -> bool:
-    """Send every value when asked, or when (value, position) pairs would cost more than half."""
-    return full or 2 * changed * (itemsize + POSITION.itemsize) > size * itemsize
+def dense_is_smaller(changed: int, size: int, row_bytes: int, full: bool) -> bool:
+    """Send every row when asked, or when (row, position) pairs would cost more than half."""
+    return full or 2 * changed * (row_bytes + POSITION.itemsize) > size * row_bytes
+
+
+def row_bytes(values: np.ndarray) -> int:
+    """Bytes of one vertex's state: one value, or a row of ``width`` values."""
+    return values.itemsize * int(np.prod(values.shape[1:], dtype=np.int64))
+
+
+def changed_rows(current: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """One flag per boundary vertex: whether any of its values differs."""
+    unequal = current != previous
+    return unequal if unequal.ndim == 1 else unequal.any(axis=1)
 
 
 class Sender:
@@ -97,7 +110,8 @@ class MailboxEnd:
         self.header = shared["mb_header"][edge.index]
         self.meta = shared["mb_meta"][edge.index]
         base, size = SLOTS * edge.offset, SLOTS * edge.size
-        self.values = shared["mb_values"][base : base + size].reshape(SLOTS, -1)
+        slots = shared["mb_values"]  # one row per entry: (entries,) or (entries, width)
+        self.values = slots[base : base + size].reshape(SLOTS, edge.size, *slots.shape[1:])
         self.positions = shared["mb_positions"][base : base + size].reshape(SLOTS, -1)
         self.counters = shared["mb_counters"][edge.index]
         self.lock, self.doorbell = lock, doorbell
@@ -125,7 +139,7 @@ class Outbox(MailboxEnd, Sender):
         for old in [v for v in self.snapshots if v < taken]:
             del self.snapshots[old]
             self.masks.pop(old, None)
-        mask = current != self.snapshots[taken]
+        mask = changed_rows(current, self.snapshots[taken])
         for version, sent in self.masks.items():
             if version > taken:
                 mask |= sent
@@ -134,14 +148,14 @@ class Outbox(MailboxEnd, Sender):
     def _write(self, current: np.ndarray, mask: np.ndarray, full: bool) -> None:
         slot = int(self.header[WRITE])
         changed = np.flatnonzero(mask)
-        itemsize = current.itemsize
-        if dense_is_smaller(changed.size, current.size, itemsize, full):
+        row = row_bytes(current)
+        if dense_is_smaller(changed.size, len(current), row, full):
             self.values[slot, :] = current
-            count, nbytes = DENSE, current.size * itemsize
+            count, nbytes = DENSE, current.nbytes
         else:
             self.values[slot, : changed.size] = current[changed]
             self.positions[slot, : changed.size] = changed
-            count, nbytes = changed.size, changed.size * (itemsize + POSITION.itemsize)
+            count, nbytes = changed.size, changed.size * (row + POSITION.itemsize)
         self.version += 1
         self.meta[slot, 0], self.meta[slot, 1] = self.version, count
         self.snapshots[self.version] = current
@@ -187,11 +201,11 @@ class Inbox(MailboxEnd):
         count = int(self.meta[slot, 1])
         if count == DENSE:
             targets, incoming = self.slots, self.values[slot]
-            nbytes = incoming.size * incoming.itemsize
+            nbytes = incoming.nbytes
         else:
             targets = self.slots[self.positions[slot, :count]]
             incoming = self.values[slot, :count]
-            nbytes = count * (incoming.itemsize + 4)
+            nbytes = count * (row_bytes(incoming) + POSITION.itemsize)
         merge_into(combine, values, targets, incoming)
         self.header[ACK] = version
         self.counters[RECV_MSGS] += 1

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from asapgraph.engine.coordination import summed
 from asapgraph.engine.mpi_transport import STATE, VERIFY, Pump, control
+from asapgraph.program import Figure
 
 ROOT = 0
 
@@ -66,10 +68,17 @@ class MpiCoordinator:
         """Wait for every rank, and for every message sent to this rank before they arrived."""
         self._collective(np.empty(0))
 
-    def allreduce(self, change: float, norm: float) -> tuple[float, float]:
-        """Sum every rank's (change, norm); every rank gets the same totals (also a barrier)."""
-        table = self._collective(np.array([change, norm]))
-        return float(table[:, 0].sum()), float(table[:, 1].sum())
+    def allreduce(self, change: Figure, norm: Figure) -> tuple[Figure, Figure]:
+        """Sum every rank's (change, norm); every rank gets the same totals (also a barrier).
+
+        Vector figures (one per state column) travel flat and are summed column by column.
+        """
+        shape = np.shape(change)
+        norm = np.broadcast_to(norm, shape)  # a program may keep one norm for every column
+        table = self._collective(np.concatenate([np.ravel(change), np.ravel(norm)]))
+        width = table.shape[1] // 2
+        return (summed(table[:, :width].reshape(-1, *shape)),
+                summed(table[:, width:].reshape(-1, *shape)))
 
     def _collective(self, figures: np.ndarray) -> np.ndarray:
         """Gather every rank's figures, then wait until everything sent to this rank is here."""

@@ -218,7 +218,8 @@ def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,
     """This rank's mailbox ends, with the pump routing NOTIFYs and ACKs to them."""
     rank = pump.rank
     inboxes = [
-        MpiInbox(edge, part.n_local + part.recv[edge.sender], values.dtype, pump, policy)
+        MpiInbox(edge, part.n_local + part.recv[edge.sender], values.dtype, pump, policy,
+                 values.shape[1:])
         for edge in edges if edge.receiver == rank
     ]
     outboxes = [
@@ -240,8 +241,10 @@ def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,
 
 def _gather(comm: MPI.Comm, layout: RankLayout, owned: np.ndarray, n: int) -> np.ndarray:
     """Every part's owned values in dense vertex order, on every rank (Gatherv, then Bcast)."""
-    by_position = np.empty(n, dtype=owned.dtype)
-    comm.Gatherv(np.ascontiguousarray(owned), [by_position, np.diff(layout.bounds)], root=ROOT)
+    row = owned.shape[1:]
+    by_position = np.empty((n, *row), dtype=owned.dtype)
+    counts = np.diff(layout.bounds) * int(np.prod(row, dtype=np.int64))
+    comm.Gatherv(np.ascontiguousarray(owned), [by_position, counts], root=ROOT)
     comm.Bcast(by_position, root=ROOT)
     state = np.empty_like(by_position)
     state[layout.order] = by_position

@@ -47,7 +47,9 @@ from asapgraph.engine.mailbox import (
     SUPERSEDED,
     Edge,
     Sender,
+    changed_rows,
     dense_is_smaller,
+    row_bytes,
 )
 from asapgraph.program import merge_into
 
@@ -166,20 +168,18 @@ class MpiOutbox(Sender):
 
     def send(self, current: np.ndarray, full: bool) -> None:
         """Send the boundary values that changed (or all of them) as one NOTIFY message."""
-        changed = np.flatnonzero(current != self.last)
-        itemsize = current.itemsize
-        dense = dense_is_smaller(changed.size, current.size, itemsize, full)
-        count = current.size if dense else changed.size
-        payload = count * itemsize + (0 if dense else count * POSITION.itemsize)
+        changed = np.flatnonzero(changed_rows(current, self.last))
+        row = row_bytes(current)
+        dense = dense_is_smaller(changed.size, len(current), row, full)
+        count = len(current) if dense else changed.size
+        payload = count * row + (0 if dense else count * POSITION.itemsize)
         message = np.empty(HEADER_BYTES + payload, dtype=np.uint8)
         self.version += 1
         message[:HEADER_BYTES].view(np.int64)[:] = (self.version, DENSE if dense else count)
-        body = message[HEADER_BYTES:]
-        if dense:
-            body.view(current.dtype)[:] = current
-        else:
-            body[: count * itemsize].view(current.dtype)[:] = current[changed]
-            body[count * itemsize :].view(POSITION)[:] = changed
+        rows = message[HEADER_BYTES : HEADER_BYTES + count * row].view(current.dtype)
+        rows.reshape(count, *current.shape[1:])[:] = current if dense else current[changed]
+        if not dense:
+            message[HEADER_BYTES + count * row :].view(POSITION)[:] = changed
         self.pump.send(self.edge.receiver, NOTIFY, message)
         self.last = current
         self.counters[SENT_MSGS] += 1
@@ -190,10 +190,12 @@ class MpiInbox:
     """The receiver's end of mailbox q → p on rank p: the messages received, oldest first."""
 
     def __init__(self, edge: Edge, slots: np.ndarray, dtype: np.dtype, pump: Pump,
-                 policy: str) -> None:
+                 policy: str, shape: tuple[int, ...] = ()) -> None:
         self.edge = edge
         self.slots = slots  # receiver-local ghost indices, in pack order
         self.dtype = np.dtype(dtype)
+        self.shape = shape  # a vertex's trailing state shape: () or (width,)
+        self.row_bytes = self.dtype.itemsize * int(np.prod(shape, dtype=np.int64))
         self.pump, self.policy = pump, policy
         self.queue: deque[tuple[MPI.Request, np.ndarray]] = deque()
         self.counters = np.zeros(COUNTER_FIELDS, dtype=np.int64)
@@ -223,11 +225,11 @@ class MpiInbox:
             if count == DENSE:
                 targets, incoming = self.slots, body.view(self.dtype)
             else:
-                split = count * self.dtype.itemsize
+                split = count * self.row_bytes
                 incoming = body[:split].view(self.dtype)
                 targets = self.slots[body[split:].view(POSITION)]
-            merge_into(combine, values, targets, incoming)
-            merged += incoming.size
+            merge_into(combine, values, targets, incoming.reshape(-1, *self.shape))
+            merged += targets.size
             taken += 1
             self.counters[RECV_BYTES] += body.size
             if self.policy == "queue":

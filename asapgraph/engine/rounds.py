@@ -29,7 +29,7 @@ import numpy as np
 from asapgraph import checks
 from asapgraph.engine.coordination import Aborted, SharedCoordinator
 from asapgraph.engine.mailbox import POLICIES, Inbox, Outbox
-from asapgraph.program import Block, VertexProgram
+from asapgraph.program import Block, Figure, VertexProgram
 
 WAKE_INTERVAL = 0.05  # seconds a blocked waiter sleeps before re-checking abort/verify
 MODES = ("bsp", "asap")
@@ -120,7 +120,7 @@ class WorkerRun:
         self.fresh: set[Inbox] = set()
 
     # ------------------------------------------------------------------ shared pieces
-    def compute_round(self, *, merge_between_chunks: bool) -> float:
+    def compute_round(self, *, merge_between_chunks: bool) -> Figure:
         """``sweeps`` passes of the program's step over the chunks; returns their summed change.
 
         Summed, not the last sweep's: the neighbours computed on this round's starting values,
@@ -142,8 +142,9 @@ class WorkerRun:
         if self.delay:
             time.sleep(self.rng.uniform(0.0, self.delay))
         self.stats.rounds += 1
-        self.coord.record_change(change)
-        self.stats.trace.append((time.perf_counter() - self.start, change))
+        total = float(np.sum(change))  # the trace follows all columns of a vector state at once
+        self.coord.record_change(total)
+        self.stats.trace.append((time.perf_counter() - self.start, total))
         return change
 
     def merge_ready(self) -> list[Inbox]:
@@ -178,7 +179,7 @@ class WorkerRun:
         finally:
             self.stats.wait += time.perf_counter() - begin
 
-    def global_test(self, change: float) -> bool:
+    def global_test(self, change: Figure) -> bool:
         """Sum every worker's change and norm (a barrier) and apply the program's test."""
         begin = time.perf_counter()
         try:
@@ -266,10 +267,11 @@ class WorkerRun:
         """A quiet sender posts nothing new until it hears news: waiting for it is pointless."""
         return self.coord.peer_quiet(inbox.edge.sender, self.epoch)
 
-    def update_quiet(self, change: float) -> None:
+    def update_quiet(self, change: Figure) -> None:
         """Mark quiet or busy; the worker that completes the set requests a verification."""
         threshold = self.program.local_threshold(self.block, self.values)
-        quiet = change <= threshold and not any(box.pending for box in self.outboxes)
+        quiet = bool(np.all(change <= threshold)) and not any(box.pending
+                                                              for box in self.outboxes)
         if self.stats.rounds >= self.spec.max_iter:
             self.coord.give_up()
             quiet = True
