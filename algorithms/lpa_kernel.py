@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.sparse as sp
 
 from asapgraph.graph import index_dtype
 
@@ -107,6 +106,8 @@ def label_round(values: np.ndarray, vertices: np.ndarray, indptr: np.ndarray,
 
 def _numpy_round(values: np.ndarray, vertices: np.ndarray, indptr: np.ndarray,
                  indices: np.ndarray, lo: int, seed: int) -> int:
+    import scipy.sparse as sp  # imported where used: the command line starts without it
+
     degree = np.diff(indptr)
     present = np.flatnonzero(degree)  # rows with neighbours; the others keep their state
     if present.size == 0:

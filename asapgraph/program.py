@@ -20,12 +20,14 @@ import itertools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from asapgraph.graph import Graph, index_dtype
+
+if TYPE_CHECKING:  # imported where used, to keep the command line's start-up light
+    import scipy.sparse as sp
 
 COMBINES = ("replace", "min")
 MIN_CHUNK_NNZ = 65_536
@@ -47,6 +49,8 @@ class RowChunk:
     @cached_property
     def matrix(self) -> sp.csr_array:
         """The chunk as a scipy CSR array (weights, or ones), built once per run."""
+        import scipy.sparse as sp
+
         data = self.weights if self.weights is not None else self.ones[: self.indices.size]
         # Assigned, not passed to the constructor: scipy copies index arrays that are views
         # (these are views of shared memory, and must stay so).

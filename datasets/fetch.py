@@ -16,9 +16,6 @@ import stat
 import sys
 from pathlib import Path
 
-import pooch
-import requests
-
 from asapgraph.datasets.catalogue import SNAP_BASE_URL, Dataset, lookup
 from asapgraph.errors import AsapGraphError
 
@@ -26,6 +23,8 @@ DATA_ENV = "ASAPGRAPH_DATA"
 URL_ENV = "ASAPGRAPH_SNAP_URL"
 CHUNK_BYTES = 1 << 18
 TIMEOUT_SECONDS = 60
+# pooch and requests (0.1 s of imports) are imported where used: resolving rmat: or a local file,
+# and the command line's start-up, never need the HTTP stack.
 
 
 class DatasetError(AsapGraphError, ValueError):
@@ -37,6 +36,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     chosen = data_dir or os.environ.get(DATA_ENV)
     if chosen:
         return Path(chosen).expanduser()
+    import pooch
+
     return Path(pooch.os_cache("asapgraph")) / "datasets"
 
 
@@ -101,6 +102,8 @@ def fetch(
     target = folder / entry.download_name
     target.unlink(missing_ok=True)  # a copy that failed its check: never serve it
     sha256 = entry.download_sha256
+    import pooch
+
     try:
         # _Downloader checks first, to name the failure; pooch's known_hash is its own guard
         pooch.retrieve(
@@ -124,6 +127,8 @@ def check_file(path: Path, size: int | None, sha256: str | None) -> str | None:
     if size is not None and got_size != size:
         return f"got {got_size} bytes, expected {size}"
     if sha256:
+        import pooch
+
         got = pooch.file_hash(str(path), alg="sha256")
         if got != sha256:
             return f"checksum mismatch: expected sha256 {sha256}, got {got}"
@@ -146,6 +151,8 @@ class _Downloader:
 
     def __init__(self, entry: Dataset, progress: bool) -> None:
         self.entry = entry
+        import pooch
+
         self.bar = _progress_bar() if progress else False
         # identity: a server that gzips on the fly would otherwise hand requests other bytes
         self.http = pooch.HTTPDownloader(
@@ -154,6 +161,8 @@ class _Downloader:
         )
 
     def __call__(self, url: str, output_file: str, pooch_instance: object) -> None:
+        import requests
+
         name = self.entry.name
         try:
             self.http(url, output_file, pooch_instance)

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asapgraph import report
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.options import add_tuning_arguments, fan_in_argument, make_program
 from asapgraph.compare import (
@@ -74,6 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load the graph, compute the reference, run every configuration, report."""
+    from asapgraph import report  # platform and package metadata: only when reporting
+
     loaded = load_graph_argument(args)
     graph = loaded.graph
     rows = configurations_from(args.modes, args.fan_ins)
