@@ -1,4 +1,4 @@
-"""BSP against ASAP for pagerank, cc and lpa: the README's comparison tables, reproduced.
+"""BSP against ASAP for pagerank, cc and lpa: docs/benchmarks.md's comparison tables, reproduced.
 
 ``python bench/bench_compare_report.py [--snap-dir DIR] [--rmat-scale 20] [--workers 4]
 [--straggler 1:3] [--repeat 3] [--algorithms pagerank,cc,lpa] [--rmat-algorithms ...]

@@ -1,5 +1,5 @@
-"""A vertex program written outside the engine — the README's example — runs unchanged in both
-modes: adding an algorithm takes one module and nothing in the engine."""
+"""A vertex program written outside the engine (docs/vertex-programs.md's example) runs unchanged
+in both modes: adding an algorithm takes one module and nothing in the engine."""
 
 from __future__ import annotations
 
