@@ -10,6 +10,7 @@ import numpy as np
 
 from asapgraph.algorithms.quality import modularity
 from asapgraph.api import Result, run
+from asapgraph.commands import run_ingested
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
 from asapgraph.io.results import write_atomically, write_values
@@ -27,11 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", metavar="PATH", help="write original_id<TAB>value lines here")
     parser.add_argument("--stats", metavar="PATH.json", help="write the run statistics as JSON")
     parser.add_argument("--show-stats", action="store_true", help="print the per-worker table")
+    parser.add_argument("--ingest", choices=("parallel", "whole"), default="parallel",
+                        help="with --transport mpi and a file or folder: each rank reads its "
+                             "share (parallel), or every rank loads the whole graph (whole)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Load, run, write, summarise."""
+    if run_ingested.applies(args):
+        return run_ingested.handle(args)
     loaded = load_graph_argument(args)
     program = make_program(args)
     result = run(program, loaded.graph, **engine_options(args))

@@ -35,7 +35,7 @@ from asapgraph.engine.stats import RunStats, TracePoint, worker_report
 from asapgraph.errors import AsapGraphError
 from asapgraph.graph import Graph
 from asapgraph.partition import Part, Partitioning
-from asapgraph.program import VertexProgram
+from asapgraph.program import Block, VertexProgram
 
 try:
     from mpi4py import MPI
@@ -105,11 +105,7 @@ def run_mpi(
     """
     comm = MPI.COMM_WORLD
     size = comm.Get_size()
-    if workers not in (1, size):
-        raise ValueError(
-            f"workers={workers} does not match the {size} MPI ranks: under the MPI transport "
-            "every rank is one worker (choose the count with mpiexec -n)."
-        )
+    check_workers(workers, size)
     spec = make_spec(program, size, **settings)  # validated alike for both transports
     if partitioning is not None and len(partitioning.parts) != size:
         raise ValueError(
@@ -121,6 +117,15 @@ def run_mpi(
         if size == 1:
             raise  # nobody waits on a single rank: an ordinary exception says it best
         abort(comm, failure)
+
+
+def check_workers(workers: int, size: int) -> None:
+    """``workers`` may only be 1 ("not given") or the number of ranks."""
+    if workers not in (1, size):
+        raise ValueError(
+            f"workers={workers} does not match the {size} MPI ranks: under the MPI transport "
+            "every rank is one worker (choose the count with mpiexec -n)."
+        )
 
 
 def abort(comm: MPI.Comm, failure: BaseException) -> NoReturn:
@@ -166,7 +171,6 @@ def dependency_edges(incoming: list[dict[int, int]]) -> list[Edge]:
 def _run(comm: MPI.Comm, program: VertexProgram, graph: Graph, spec: RunSpec, order: str,
          partitioning: Partitioning | None,
          error: Callable[[np.ndarray], float] | None) -> MpiRun:
-    rank, size = comm.Get_rank(), comm.Get_size()
     began = time.perf_counter()
     if partitioning is None:
         matrix, source = pull_matrix(comm, program, graph)
@@ -178,11 +182,38 @@ def _run(comm: MPI.Comm, program: VertexProgram, graph: Graph, spec: RunSpec, or
     local: dict[str, object] = {"matrix": source, "rows": int(part.n_local),
                                 "entries_read": int(part.indptr[-1])}
     partition_seconds = time.perf_counter() - began
-
-    began = time.perf_counter()
     block = block_from_part(part, program.vertex_data(graph))
+    computed = compute_part(comm, program, part, layout.incoming, block, spec, partition_seconds)
+    state = _gather(comm, layout, computed.owned, graph.n)
+    if error is not None and computed.stats is not None:
+        computed.stats.trace.append(TracePoint(computed.stats.compute_seconds,
+                                               computed.stats.residual,
+                                               float(error(program.finish(state, graph)))))
+    stats, counts = comm.bcast((computed.stats, computed.control), root=ROOT)
+    return MpiRun(state, stats.converged, stats, counts, local)
+
+
+@dataclass
+class PartResult:
+    """One rank's finished run: its owned values, and on rank 0 only the gathered statistics."""
+
+    owned: np.ndarray
+    converged: bool
+    stats: RunStats | None
+    control: dict[str, int] | None
+
+
+def compute_part(comm: MPI.Comm, program: VertexProgram, part: Part,
+                 incoming: list[dict[int, int]], block: Block, spec: RunSpec,
+                 partition_seconds: float) -> PartResult:
+    """Run ``program`` on this rank's ``part`` (wired to the others' by ``incoming``).
+
+    Every rank calls it; the values stay where they are (the caller gathers them or not).
+    """
+    rank, size = comm.Get_rank(), comm.Get_size()
+    began = time.perf_counter()
     values = np.ascontiguousarray(program.init(block), dtype=program.dtype)
-    edges = dependency_edges(layout.incoming)
+    edges = dependency_edges(incoming)
     pump = Pump(comm)
     inboxes, outboxes = wire(pump, part, edges, values, spec.policy)
     coord = MpiCoordinator(pump, [outbox.edge.receiver for outbox in outboxes])
@@ -196,21 +227,17 @@ def _run(comm: MPI.Comm, program: VertexProgram, graph: Graph, spec: RunSpec, or
     compute_seconds = time.perf_counter() - start
     pump.finish()
 
-    state = _gather(comm, layout, values[: part.n_local], graph.n)
     counters = {(box.edge.sender, box.edge.receiver): box.counters for box in outboxes + inboxes}
     report = RankReport(converged, worker.stats, counters, dict(pump.by_tag), coord.collectives,
                         partition_seconds, setup_seconds, compute_seconds)
     reports = comm.gather(report, root=ROOT)
-    summary = None
+    stats = control = None
     if rank == ROOT:
         stats = _run_stats(program, spec, size, edges, reports)
-        if error is not None:
-            stats.trace.append(TracePoint(stats.compute_seconds, stats.residual,
-                                          float(error(program.finish(state, graph)))))
         messages = {kind: sum(r.messages[kind] for r in reports) for kind in report.messages}
-        summary = (stats, {**messages, "collectives": report.collectives})
-    stats, counts = comm.bcast(summary, root=ROOT)
-    return MpiRun(state, stats.converged, stats, counts, local)
+        control = {**messages, "collectives": report.collectives}
+    converged = bool(comm.allreduce(int(converged), op=MPI.MIN))
+    return PartResult(values[: part.n_local], converged, stats, control)
 
 
 def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,

@@ -134,12 +134,15 @@ def _shown(token: bytes) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def _scan(raw: bytes, path: Path) -> Edges:
-    """The reference parser, line by line: the edges, or an error at the first bad line."""
+def _scan(raw: bytes, path: Path, columns: int = 0) -> Edges:
+    """The reference parser, line by line: the edges, or an error at the first bad line.
+
+    ``columns`` is what earlier lines had (a piece of a file read in parallel); 0 for a file's
+    start. A piece without edges is then empty; a whole file without any is an error.
+    """
     src: list[int] = []
     dst: list[int] = []
     weights: list[float] = []
-    columns = 0
     for number, line in _lines(io.BytesIO(raw)):
         fields = _fields(line)
         if not fields:
@@ -161,6 +164,14 @@ def _scan(raw: bytes, path: Path) -> Edges:
             np.array(weights, dtype=np.float64) if columns == 3 else None)
 
 
+def parse_piece(path: Path, piece: bytes, columns: int) -> Edges:
+    """Edges of ``piece``, whole lines of ``path`` after lines of ``columns`` fields.
+
+    Errors number lines from the piece's start (the caller adds the lines before it).
+    """
+    return _parse(path, piece, _Header(None, 0, columns))
+
+
 def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
     """Edges of the file: fast path, then a normalised retry, then the line scan."""
     if header.columns in (2, 3):
@@ -175,16 +186,26 @@ def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
             return _loadtxt(io.BytesIO(_normalised(raw)), header.columns, 0)
         except ValueError:
             pass
-    return _scan(raw, path)
+    return _scan(raw, path, header.columns)
+
+
+def file_header(path: Path, text: bytes | None = None) -> _Header:
+    """What the lines of ``path`` (or its decompressed ``text``) before the first edge say."""
+    if text is None:
+        with path.open("rb") as handle:
+            return _read_header(handle, path)
+    return _read_header(io.BytesIO(text), path)
+
+
+def whole_text(path: Path) -> bytes:
+    """The text of ``path``, decompressed if it is a .gz/.bz2 file."""
+    text = _decompressed(path)
+    return path.read_bytes() if text is None else text
 
 
 def _read(path: Path, directed: bool | None, drop_self_loops: bool) -> Graph:
     text = _decompressed(path)
-    if text is None:
-        with path.open("rb") as handle:
-            header = _read_header(handle, path)
-    else:
-        header = _read_header(io.BytesIO(text), path)
+    header = file_header(path, text)
     src, dst, weights = _parse(path, text, header)
     if directed is None:
         directed = header.directed is not False

@@ -1,0 +1,198 @@
+"""Parallel ingest under ``mpiexec``: every rank reads its share of the text, none the whole graph.
+
+The references: the same program on the whole graph over MPI (``--ingest whole``, the same
+partitioning: BSP must match it exactly, up to PageRank's final normalising sum), scipy's
+components, networkx's PageRank, and the single-node ``--out`` file, line for line. Inputs: a
+real SNAP file (cut into byte ranges) and a folder of gzipped parts; 1 to 4 ranks.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+from conftest import load_snap, require_snap
+from scipy.sparse.csgraph import connected_components
+from test_mpi import MPICH_SEGMENTS, launch, run_cli
+
+import asapgraph
+import asapgraph.cli
+from asapgraph.algorithms.quality import modularity
+
+DIRECTED = "wiki-Vote.txt"
+UNDIRECTED = "ca-GrQc.txt"
+TOL = 1e-10
+ACCURACY = 1e-6
+
+# Every rank ingests the file and runs the three programs in both modes; then the same runs on
+# the whole graph (every rank reads it: the old path). Rank 0 saves both, in graph.ids order.
+BOTH_PATHS = """
+import sys
+from pathlib import Path
+import numpy as np
+from mpi4py import MPI
+import asapgraph
+from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms.label_propagation import LabelPropagation
+from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.engine.mpi_distributed import run_ingested
+source, whole_file, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+comm = MPI.COMM_WORLD
+graph = asapgraph.read_edgelist(whole_file, cache=False)
+programs = {"pagerank": lambda: PageRank(tol=1e-10), "cc": ConnectedComponents,
+            "lpa": lambda: LabelPropagation(seed=3)}
+for name, make in programs.items():
+    for mode in ("bsp", "asap"):
+        options = {"mode": mode, "straggler": {1: 3.0} if comm.Get_size() > 1 else {},
+                   "fan_in": 1 if mode == "asap" else None}
+        done = run_ingested(comm, source, make(), **options)
+        ids = np.concatenate(comm.allgather(done.ids))  # small graphs: the test compares all
+        values = np.concatenate(comm.allgather(done.values))
+        whole = asapgraph.run(make(), graph, transport="mpi", **options)
+        if comm.Get_rank() == 0:
+            assert np.array_equal(ids, graph.ids), "dense ids differ from the reader's"
+            np.save(out / f"{name}-{mode}-ingest.npy", values)
+            np.save(out / f"{name}-{mode}-whole.npy", whole.values)
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_mpich_segments_left():
+    """Remove the MPICH shared-memory segments a test's ranks left (never older ones)."""
+    before = set(Path("/dev/shm").glob(MPICH_SEGMENTS))
+    yield
+    for segment in set(Path("/dev/shm").glob(MPICH_SEGMENTS)) - before:
+        segment.unlink(missing_ok=True)
+
+
+@functools.cache
+def references(graph: asapgraph.Graph) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's components named by their least id, and networkx's PageRank, in ids order."""
+    count, groups = connected_components(graph.adjacency, directed=True, connection="weak")
+    smallest = np.full(count, np.iinfo(np.int64).max)
+    np.minimum.at(smallest, groups, graph.ids)
+    ranks = nx.pagerank(graph.to_networkx(), tol=1e-12, max_iter=10_000)
+    return smallest[groups], np.array([ranks[v] for v in graph.ids.tolist()])
+
+
+def check_against_references(folder: Path, graph: asapgraph.Graph) -> None:
+    """Ingested results against the whole-graph run, scipy and networkx."""
+    components, reference = references(graph)
+    for mode in ("bsp", "asap"):
+        got = {name: np.load(folder / f"{name}-{mode}-ingest.npy")
+               for name in ("pagerank", "cc", "lpa")}
+        whole = {name: np.load(folder / f"{name}-{mode}-whole.npy")
+                 for name in ("pagerank", "cc", "lpa")}
+        assert np.array_equal(got["cc"], components), f"cc {mode}: not scipy's components"
+        assert np.array_equal(got["cc"], whole["cc"])
+        assert np.abs(got["pagerank"] - reference).sum() <= ACCURACY, f"pagerank {mode}"
+        if mode == "bsp":  # the same supersteps on the same parts; only the final sum differs
+            np.testing.assert_allclose(got["pagerank"], whole["pagerank"], rtol=1e-13, atol=0)
+            assert np.array_equal(got["lpa"], whole["lpa"]), "seeded BSP LPA is repeatable"
+        else:
+            assert np.abs(got["pagerank"] - whole["pagerank"]).sum() <= ACCURACY
+            assert modularity(graph, got["lpa"]) >= modularity(graph, whole["lpa"]) - 0.03
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3, 4])
+def test_a_file_ingested_in_byte_ranges_equals_the_whole_graph(tmp_path: Path,
+                                                               ranks: int) -> None:
+    name = DIRECTED if ranks % 2 else UNDIRECTED
+    path = require_snap(name)
+    script = tmp_path / "both.py"
+    script.write_text(BOTH_PATHS)
+    result = launch(ranks, ["-m", "mpi4py", str(script), str(path), str(path), str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    check_against_references(tmp_path, load_snap(name))
+
+
+def write_parts(text: bytes, folder: Path, parts: int) -> None:
+    """``text`` cut at line ends into gzipped part files, as a Spark job would write them."""
+    folder.mkdir()
+    lines = text.splitlines(keepends=True)
+    for index in range(parts):
+        chunk = b"".join(lines[index * len(lines) // parts:(index + 1) * len(lines) // parts])
+        (folder / f"part-{index:05d}.gz").write_bytes(gzip.compress(chunk))
+    (folder / "_SUCCESS").write_bytes(b"")
+
+
+def test_a_folder_of_gzipped_parts_equals_the_whole_graph(tmp_path: Path) -> None:
+    path = require_snap(DIRECTED)
+    parts = tmp_path / "parts"
+    write_parts(path.read_bytes(), parts, 5)
+    script = tmp_path / "both.py"
+    script.write_text(BOTH_PATHS)
+    result = launch(3, ["-m", "mpi4py", str(script), str(parts), str(path), str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    check_against_references(tmp_path, load_snap(DIRECTED))
+
+
+def sparse_weighted_text(seed: int = 5) -> tuple[bytes, asapgraph.Graph]:
+    """A weighted edge list with huge sparse ids, duplicates, comments, tabs and CRLF."""
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(2**62, size=300, replace=False) - 2**61
+    src, dst = ids[rng.integers(0, 300, 1500)], ids[rng.integers(0, 300, 1500)]
+    weights = rng.integers(1, 9, 1500) / 4
+    lines = [b"# Directed graph\r\n"]
+    for k, (u, v, w) in enumerate(zip(src.tolist(), dst.tolist(), weights.tolist(),
+                                      strict=True)):
+        sep = b"\t" if k % 3 else b"  "
+        lines.append(b"%d%s%d %r%s" % (u, sep, v, w, b"\r\n" if k % 2 else b"\n"))
+        if k % 97 == 0:
+            lines.append(b"% a comment inside the data\n")
+    return b"".join(lines), asapgraph.Graph.from_edges(src, dst, weights)
+
+
+def test_cli_output_is_the_single_node_file_line_for_line(tmp_path: Path) -> None:
+    """Sparse int64 ids, weights (the last duplicate wins), CRLF: --out written at offsets."""
+    text, graph = sparse_weighted_text()
+    source = tmp_path / "edges.txt"
+    source.write_bytes(text)
+    single = tmp_path / "single.tsv"
+    assert asapgraph.cli.main(["run", "cc", str(source), "--out", str(single),
+                               "--no-cache"]) == 0
+    outputs = {}
+    for algorithm in ("cc", "pagerank"):
+        outputs[algorithm] = tmp_path / f"{algorithm}.tsv"
+        result = run_cli(3, algorithm, str(source), "--out", str(outputs[algorithm]),
+                         "--tol", str(TOL), "--stats", str(tmp_path / "stats.json"))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("converged=True") == 1
+    # The same lines in the same order (dense order = sorted original ids); headers differ.
+    assert outputs["cc"].read_text().splitlines()[1:] == single.read_text().splitlines()[1:]
+    pairs = np.loadtxt(outputs["pagerank"], comments="#", delimiter="\t", dtype=object)
+    assert [int(v) for v in pairs[:, 0]] == graph.ids.tolist()
+    ranks = nx.pagerank(graph.to_networkx(), tol=1e-12, max_iter=10_000)
+    reference = np.array([ranks[v] for v in graph.ids.tolist()])
+    assert np.abs(pairs[:, 1].astype(float) - reference).sum() <= ACCURACY
+    document = json.loads((tmp_path / "stats.json").read_text())
+    assert document["ingest"]["text_bytes"] == len(text)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cc.tsv", "edges.txt", "pagerank.tsv", "single.tsv", "stats.json"]
+
+
+def test_a_bad_line_in_another_ranks_range_is_named_once(tmp_path: Path) -> None:
+    lines = [f"{k} {k + 1}\n" for k in range(3000)]
+    lines[2500] = "2500 oops\n"  # in the last rank's byte range
+    source = tmp_path / "bad.txt"
+    source.write_text("".join(lines))
+    result = run_cli(3, "pagerank", str(source), "--out", str(tmp_path / "out.tsv"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"asapgraph: error: {source}:2501: vertex id 'oops' is not an integer"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
+
+
+def test_a_corrupt_part_is_named_once(tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    write_parts(b"".join(b"%d %d\n" % (k, k + 1) for k in range(400)), parts, 4)
+    (parts / "part-00002.gz").write_bytes(gzip.compress(b"1 2\n3 x\n"))
+    result = run_cli(2, "cc", str(parts))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"asapgraph: error: {parts / 'part-00002.gz'}:2: vertex id 'x' is not an integer"]
