@@ -196,3 +196,30 @@ def test_a_corrupt_part_is_named_once(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"asapgraph: error: {parts / 'part-00002.gz'}:2: vertex id 'x' is not an integer"]
+
+
+def test_the_partitioned_cache_is_reused_and_repartitioned(tmp_path: Path) -> None:
+    """First run: parse and store 3 parts. Then: 3 ranks map their own part, 2 ranks cut their
+    rows from the stored ones; 4 ranks notice a damaged part and rebuild from the text."""
+    path = require_snap(UNDIRECTED)
+    cache, runs = tmp_path / "cache", []
+    for ranks in (3, 3, 2, 4):
+        if len(runs) == 3:  # damage one stored array: the next run must not trust it
+            indices = next(cache.glob("parts-*")) / "part-1" / "columns.npy"
+            data = bytearray(indices.read_bytes())
+            data[-3] ^= 0xFF
+            indices.write_bytes(bytes(data))
+        out, stats = tmp_path / f"cc-{len(runs)}.tsv", tmp_path / f"stats-{len(runs)}.json"
+        result = run_cli(ranks, "cc", str(path), "--cache-dir", str(cache), "--out", str(out),
+                         "--stats", str(stats))
+        assert result.returncode == 0, result.stderr
+        runs.append((out.read_text().splitlines()[1:], json.loads(stats.read_text())["ingest"]))
+    assert [ingest["from_cache"] for _, ingest in runs] == [False, True, True, False]
+    assert [ingest["text_bytes"] > 0 for _, ingest in runs] == [True, False, False, True]
+    assert all(lines == runs[0][0] for lines, _ in runs)
+    components, _ = references(load_snap(UNDIRECTED))
+    assert [int(line.split("\t")[1]) for line in runs[0][0]] == components.tolist()
+    entries = list(cache.iterdir())
+    assert len(entries) == 1
+    assert sorted(p.name for p in entries[0].iterdir()) == [
+        "meta.json", "part-0", "part-1", "part-2", "part-3"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from asapgraph.commands.options import engine_options, make_program
 from asapgraph.errors import ConvergenceError, GraphFormatError
+from asapgraph.io.cache import default_cache_dir
 from asapgraph.io.results import write_atomically
 
 if TYPE_CHECKING:
@@ -39,8 +40,10 @@ def handle(args: argparse.Namespace) -> int:
                 if key not in ("workers", "order", "transport")}
     program = make_program(args)
     try:
+        cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
         done = run_ingested(comm, Path(args.graph), program, directed=args.directed,
-                            drop_self_loops=args.drop_self_loops, **settings)
+                            drop_self_loops=args.drop_self_loops, cache_dir=cache_dir,
+                            **settings)
         if out:
             header = (f"{args.algorithm} on {args.graph}: original_id\tvalue "
                       f"(mode={args.mode}, workers={args.workers})")
@@ -55,7 +58,8 @@ def handle(args: argparse.Namespace) -> int:
         return 0
     if stats_path:
         document = {**done.stats.to_dict(), "ingest": {
-            "text_bytes": done.text_bytes, "seconds": done.ingest_seconds}}
+            "text_bytes": done.text_bytes, "seconds": done.ingest_seconds,
+            "from_cache": done.from_cache}}
         write_atomically(stats_path, lambda handle: json.dump(document, handle, indent=1))
     print(summary(args.algorithm, done), file=sys.stdout)
     if args.show_stats:
@@ -69,11 +73,15 @@ def summary(algorithm: str, done: DistributedRun) -> str:
     lo, med, hi = stats.rounds
     size = f"m={done.m}" if done.m is not None else f"symmetric entries={done.nnz}"
     megabytes = done.text_bytes / 1e6
+    ingested = (f"ingest: {stats.workers} ranks mapped their rows from the partitioned cache "
+                f"in {done.ingest_seconds:.2f}s" if done.from_cache else
+                f"ingest: {megabytes:.1f} MB of text in {done.ingest_seconds:.2f}s "
+                f"({megabytes / max(done.ingest_seconds, 1e-9):.0f} MB/s) across "
+                f"{stats.workers} ranks")
     lines = [
         f"{algorithm}: n={done.n} {size} mode={stats.mode} workers={stats.workers} "
         f"converged={stats.converged}",
-        f"ingest {megabytes:.1f} MB of text in {done.ingest_seconds:.2f}s "
-        f"({megabytes / max(done.ingest_seconds, 1e-9):.0f} MB/s) across {stats.workers} ranks",
+        ingested,
         f"rounds min/median/max {lo}/{med:g}/{hi}, compute {stats.compute_seconds:.3f}s, "
         f"waiting {100 * stats.wait_share:.1f}%, {stats.messages} messages, "
         f"{stats.bytes / 1e6:.2f} MB",

@@ -32,11 +32,13 @@ from asapgraph.engine.mpi_ingest import (
     ingest,
     vertex_ranges,
 )
+from asapgraph.engine.mpi_part_cache import load_rows, store_rows
 from asapgraph.engine.mpi_runner import compute_part
 from asapgraph.engine.mpi_shuffle import alltoallv, exscan, range_counts
 from asapgraph.engine.rounds import make_spec
 from asapgraph.engine.stats import RunStats
 from asapgraph.errors import ConvergenceError
+from asapgraph.io.part_cache import PartCache
 from asapgraph.io.results import value_lines
 from asapgraph.partition import Part
 from asapgraph.program import VertexProgram
@@ -57,6 +59,7 @@ class DistributedRun:
     stats: RunStats | None  # rank 0 only
     text_bytes: int  # summed over ranks
     ingest_seconds: float  # the slowest rank's
+    from_cache: bool  # the rows were mapped from the partitioned cache, not parsed
     top: list[tuple[object, float]] = field(default_factory=list)  # pagerank: best vertices
     groups: int = 0  # cc, lpa: number of groups
     largest: list[int] = field(default_factory=list)  # cc, lpa: sizes of the largest groups
@@ -75,13 +78,27 @@ def pull_view(program: VertexProgram) -> PullView:
 
 def run_ingested(comm: MPI.Comm, source: Path, program: VertexProgram, *,
                  directed: bool | None = None, drop_self_loops: bool = False,
-                 **settings: object) -> DistributedRun:
-    """Ingest ``source`` across the ranks and run ``program``; call it on every rank."""
+                 cache_dir: str | Path | None = None, **settings: object) -> DistributedRun:
+    """Ingest ``source`` across the ranks and run ``program``; call it on every rank.
+
+    With ``cache_dir`` (a folder every rank sees) the ranks' rows are stored there the first
+    time and mapped from there later, for any number of ranks (``io/part_cache.py``).
+    """
     view = pull_view(program)
     spec = make_spec(program, comm.Get_size(), **settings)  # type: ignore[arg-type]
     began = time.perf_counter()
-    rows, text_bytes = ingest(comm, source, view, directed=directed,
-                              drop_self_loops=drop_self_loops)
+    cache = None
+    if cache_dir is not None:
+        options = {"directed": directed, "drop_self_loops": drop_self_loops,
+                   "view": view.name, "weighted": view.weighted}
+        cache = PartCache.for_source(source, options, Path(cache_dir))
+    rows = load_rows(comm, cache) if cache is not None else None
+    text_bytes, from_cache = 0, rows is not None
+    if rows is None:
+        rows, text_bytes = ingest(comm, source, view, directed=directed,
+                                  drop_self_loops=drop_self_loops)
+        if cache is not None:
+            store_rows(comm, cache, rows)
     part, incoming = build_own_part(comm, rows)
     block = block_from_part(part, {})
     block.data = local_data(comm, program, part, rows)
@@ -96,7 +113,8 @@ def run_ingested(comm: MPI.Comm, source: Path, program: VertexProgram, *,
     if not rows.directed:
         m = (rows.nnz + rows.self_loops) // 2
     done = DistributedRun(rows.ids, np.empty(0), rows.n, rows.nnz, m, computed.converged,
-                          computed.stats, comm.allreduce(text_bytes), ingest_seconds)
+                          computed.stats, comm.allreduce(text_bytes), ingest_seconds,
+                          from_cache)
     _finish(comm, program, block.data, rows, computed.owned, done)
     return done
 

@@ -175,8 +175,8 @@ def vertex_ranges(n: int, size: int) -> np.ndarray:
 def balanced_cut(comm: MPI.Comm, rows: np.ndarray, n: int) -> np.ndarray:
     """``partition.balanced_bounds`` of the whole matrix's row lengths, computed distributedly.
 
-    ``rows`` are the (sorted) rows of this rank's entries. Row lengths are summed per vertex
-    range, and each cut is found by the rank whose range holds its target.
+    ``rows`` are the (sorted) rows of this rank's entries; their lengths are summed per vertex
+    range (:func:`vertex_ranges`) first.
     """
     size = comm.Get_size()
     ranges = vertex_ranges(n, size)
@@ -185,9 +185,19 @@ def balanced_cut(comm: MPI.Comm, rows: np.ndarray, n: int) -> np.ndarray:
     counts = range_counts(distinct, ranges)
     got_rows, _ = alltoallv(comm, distinct, counts)
     got_lengths, _ = alltoallv(comm, lengths, counts)
-    rank = comm.Get_rank()
-    lo, hi = int(ranges[rank]), int(ranges[rank + 1])
+    lo, hi = int(ranges[comm.Get_rank()]), int(ranges[comm.Get_rank() + 1])
     row_nnz = np.bincount(got_rows - lo, got_lengths, minlength=hi - lo).astype(np.int64)
+    return cut_by_lengths(comm, row_nnz, n)
+
+
+def cut_by_lengths(comm: MPI.Comm, row_nnz: np.ndarray, n: int) -> np.ndarray:
+    """The balanced bounds from the lengths of the rows in this rank's :func:`vertex_ranges`.
+
+    Each cut is found by the rank whose range holds its target, as ``balanced_bounds`` finds it
+    in the whole cumulative sum.
+    """
+    size = comm.Get_size()
+    lo = int(vertex_ranges(n, size)[comm.Get_rank()])
     cumulative = np.cumsum(row_nnz + VERTEX_COST, dtype=np.int64)
     before = exscan(comm, int(cumulative[-1]) if cumulative.size else 0)
     total = comm.allreduce(int(cumulative[-1]) if cumulative.size else 0)
