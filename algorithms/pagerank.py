@@ -1,10 +1,23 @@
-"""PageRank as a vertex program, in the linear-system form of DESIGN §5.
+"""PageRank as a vertex program: the power method, with Gauss–Seidel inside a block (DESIGN §5).
 
-Solves (I − d·Pᵀ) y = (1 − d)·p with dangling rows of P left empty, then returns x = y / sum(y):
-exactly networkx's PageRank with dangling mass redistributed like the personalization (uniform by
-default), and without a global scalar per round — a per-round dangling sum would be a barrier in
-disguise. The state a vertex publishes is ``s_v = y_v / outweight_v`` (``y_v`` when dangling), so a
-row update is one sparse dot product: ``y_v = (1 − d)·p_v + d·Σ_u w_uv·s_u``.
+Each round updates x_v = d·Σ_u w_uv·x_u/outweight_u + c_p·p_v + c_g·g_v, where p is the teleport
+distribution (personalization, uniform by default), g the distribution dangling vertices jump by
+(p unless ``dangling`` says otherwise), and the two coefficients come from two global scalars,
+the dangling mass D = Σ_{dangling v} x_v and the sum S = Σ_v x_v: c_p = (1 − d)·S, c_g = d·D.
+This is networkx's iteration (its Google matrix applied to x) without assuming sum(x) = 1, so the
+scale is free and the result is x / sum(x) at the end: a stale D and S then disturb only the
+direction of x a little, not its scale (DESIGN §5). Each block contributes its shares of D and
+S (``partials``); BSP sums them in the reduction its stopping test already does (no barrier is
+added: a per-round global scalar is *not* a barrier in disguise in BSP), ASAP reads the sum of
+each worker's latest published shares.
+
+Why not the linear system (I − d·Pᵀ)y = (1 − d)·p with dangling rows left empty, which needs no
+global scalar: its error shrinks by d per round (the mass leaking through dangling vertices is
+re-created by teleport only), 3–6× the power method's rounds on graphs with many dangling
+vertices, and a start vector unlike p decays just as slowly.
+
+The state a vertex publishes is ``s_v = x_v / outweight_v`` (``x_v`` when dangling), so a row
+update is one sparse dot product.
 """
 
 from __future__ import annotations
@@ -34,11 +47,13 @@ class PageRank(VertexProgram):
     max_iter : int
         Rounds before :class:`~asapgraph.ConvergenceError` is raised.
     personalization : numpy.ndarray, optional
-        Teleport distribution by dense id (normalised here); uniform when omitted. Dangling
-        vertices redistribute their rank the same way (see :func:`asapgraph.pagerank` for a
-        different ``dangling`` distribution).
+        Teleport distribution by dense id (normalised here); uniform when omitted.
     nstart : numpy.ndarray, optional
-        Starting ranks by dense id (normalised here); uniform when omitted.
+        Starting ranks by dense id (normalised here); uniform when omitted. Any start converges
+        at the rate of the uniform one (the power method's error decays alike from any start).
+    dangling : numpy.ndarray, optional
+        Where dangling vertices (no out-links) send their rank, by dense id (normalised here);
+        like the personalization when omitted (networkx's ``dangling``).
     weighted : bool
         Follow links in proportion to edge weights when the graph has them (networkx's
         ``weight="weight"``); otherwise every link counts once.
@@ -47,6 +62,7 @@ class PageRank(VertexProgram):
     name: ClassVar[str] = "pagerank"
     dtype: ClassVar[type] = np.float64
     combine: ClassVar[str] = "replace"
+    scalars: ClassVar[tuple[str, ...]] = ("dangling mass", "sum")
     must_converge: ClassVar[bool] = True
 
     def __init__(
@@ -57,6 +73,7 @@ class PageRank(VertexProgram):
         *,
         personalization: np.ndarray | None = None,
         nstart: np.ndarray | None = None,
+        dangling: np.ndarray | None = None,
         weighted: bool = True,
     ) -> None:
         self.damping = checks.probability("damping", damping, upper_open=True)
@@ -64,13 +81,15 @@ class PageRank(VertexProgram):
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
         self.personalization = checks.distribution("personalization", personalization)
         self.nstart = checks.distribution("nstart", nstart)
+        self.dangling = checks.distribution("dangling", dangling)
+        self.jumps = self.dangling is not None  # dangling rank goes elsewhere than teleport
         self.weighted = bool(weighted)
 
     def shipped(self) -> PageRank:
         """Workers get the parameters only: per-vertex inputs travel in ``vertex_data``."""
         light = copy.copy(self)
-        light.personalization = light.nstart = None
-        light._scale_of = None
+        light.personalization = light.nstart = light.dangling = None
+        light._unscale_of = None
         return light
 
     def matrix(self, graph: Graph) -> Graph:
@@ -78,19 +97,27 @@ class PageRank(VertexProgram):
         return graph.transpose if self.weights_used(graph) else graph.unweighted.transpose
 
     def vertex_data(self, graph: Graph) -> dict[str, np.ndarray]:
-        """``scale`` (1/outweight, 1 if dangling), the teleport term, and the start ranks."""
+        """Per vertex: the state scale (1/outweight, 1 if dangling) and its inverse, whether it
+        is dangling, the teleport and dangling distributions, and the start ranks."""
         n = graph.n
         if graph.weighted and self.weighted:
             rows = np.repeat(np.arange(n), graph.out_degree)
             outweight = np.bincount(rows, graph.weights, minlength=n)
         else:
             outweight = graph.out_degree.astype(np.float64)
-        scale = np.ones(n)
-        np.divide(1.0, outweight, out=scale, where=outweight != 0)
+        dangling = outweight == 0
+        unscale = np.where(dangling, 1.0, outweight)
         uniform = np.full(n, 1.0 / max(n, 1))
-        teleport = self._dense("personalization", self.personalization, n, uniform)
-        start = self._dense("nstart", self.nstart, n, uniform)
-        return {"scale": scale, "teleport": (1.0 - self.damping) * teleport, "start": start}
+        data = {
+            "scale": 1.0 / unscale,
+            "unscale": unscale,
+            "dangling": dangling.astype(np.float64),
+            "teleport": self._dense("personalization", self.personalization, n, uniform),
+            "start": self._dense("nstart", self.nstart, n, uniform),
+        }
+        if self.jumps:
+            data["jump"] = self._dense("dangling", self.dangling, n, uniform)
+        return data
 
     def weights_used(self, graph: Graph) -> bool:
         """Whether the run follows edge weights."""
@@ -108,25 +135,41 @@ class PageRank(VertexProgram):
         """Start from ``nstart`` (networkx's default: uniform), in published-state form."""
         return block.data["start"] * block.data["scale"]
 
+    def partials(self, block: Block, values: np.ndarray) -> np.ndarray:
+        """This block's dangling mass and sum of ranks."""
+        n = block.n_local
+        return np.array([values[:n] @ block.data["dangling"][:n],
+                         values[:n] @ block.data["unscale"][:n]])
+
     def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
         """One sweep over the chunk's rows; returns the L1 change of their ranks."""
         lo, hi = chunk.lo, chunk.hi
-        scale = block.data["scale"][lo:hi]
-        rank = block.data["teleport"][lo:hi] + self.damping * (chunk.matrix @ values)
-        change = float(np.abs(rank - values[lo:hi] / scale).sum())
-        values[lo:hi] = rank * scale
-        return change
+        data = block.data
+        mass, total = block.totals
+        d = self.damping
+        rank = chunk.matrix @ values
+        rank *= d
+        if self.jumps:
+            rank += (1.0 - d) * total * data["teleport"][lo:hi]
+            rank += d * mass * data["jump"][lo:hi]
+        else:
+            rank += (d * mass + (1.0 - d) * total) * data["teleport"][lo:hi]
+        moved = rank - values[lo:hi] * data["unscale"][lo:hi]
+        values[lo:hi] = rank * data["scale"][lo:hi]
+        # Gauss–Seidel on the scalars too: the next chunk sees this chunk's share already moved.
+        block.totals += (moved @ data["dangling"][lo:hi], moved.sum())
+        return float(np.abs(moved).sum())
 
     def norm(self, block: Block, values: np.ndarray) -> float:
-        """This block's share of sum(y), the normaliser of the final vector."""
+        """This block's share of sum(x), the normaliser of the final vector."""
         n = block.n_local
-        return float((values[:n] / block.data["scale"][:n]).sum())
+        return float(values[:n] @ block.data["unscale"][:n])
 
     def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
         """Stop when the L1 error bound of the normalised vector is below n·tol.
 
         For a contraction with factor d, the error left after a round that changed the normalised
-        vector by c is at most c·d/(1 − d); normalising y by its own (inexact) sum can double it,
+        vector by c is at most c·d/(1 − d); normalising x by its own (inexact) sum can double it,
         hence 2·c·d/(1 − d). networkx stops on c < n·tol alone, which leaves an error several
         times n·tol (DESIGN §8); bounding the error makes ``tol`` mean what users compare on:
         accuracy.
@@ -143,32 +186,18 @@ class PageRank(VertexProgram):
         )
 
     def ranks(self, values: np.ndarray, graph: Graph) -> np.ndarray:
-        """The solution y of the linear system (published states with the scaling undone)."""
-        return values / self._scale(graph)
+        """The unnormalised ranks x (published states with the scaling undone)."""
+        return values * self._unscale(graph)
 
-    def _scale(self, graph: Graph) -> np.ndarray:
+    def _unscale(self, graph: Graph) -> np.ndarray:
         # The engine's trace calls finish every few milliseconds: compute the scale once.
-        cached = getattr(self, "_scale_of", None)
+        cached = getattr(self, "_unscale_of", None)
         if cached is None or cached[0] is not graph:
-            self._scale_of = (graph, self.vertex_data(graph)["scale"])
-        return self._scale_of[1]
+            self._unscale_of = (graph, self.vertex_data(graph)["unscale"])
+        return self._unscale_of[1]
 
     def finish(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """Undo the scaling and normalise to sum 1."""
         rank = self.ranks(values, graph)
         total = rank.sum()
         return rank / total if total > 0 else rank
-
-    def with_dangling(
-        self, teleported: np.ndarray, dangled: np.ndarray, graph: Graph
-    ) -> np.ndarray:
-        """Combine solutions for teleport p and for dangling distribution g (same system).
-
-        With y_p, y_g solving (I − d·Pᵀ) y = (1 − d)·b for b = p and b = g, the PageRank whose
-        dangling vertices jump by g is x ∝ y_p + c·y_g, where c·(1 − d)/d is the dangling mass
-        s = δᵀy_p / (1 − d/(1 − d)·δᵀy_g) of the unnormalised solution (δ: dangling vertices).
-        """
-        dangling = graph.out_degree == 0
-        d = self.damping
-        mass = teleported[dangling].sum() / (1.0 - d / (1.0 - d) * dangled[dangling].sum())
-        return teleported + d / (1.0 - d) * mass * dangled

@@ -129,11 +129,9 @@ def pagerank(
 
     ``tol`` bounds the L1 error per vertex (networkx stops on the change alone, so at equal
     ``tol`` this is more accurate). ``personalization``, ``nstart`` and ``dangling`` are dicts
-    keyed by original ids, missing ids counting 0, as in networkx. A ``dangling`` distribution
-    other than the personalization costs a second solve: by linearity the answer combines the
-    two solutions with one scalar (``Result.stats`` describes the first). ``weight`` is the
-    networkx edge attribute (or True for a file's third column; None/False ignores weights).
-    Raises :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. Other options: see
+    keyed by original ids, missing ids counting 0, as in networkx. ``weight`` is the networkx
+    edge attribute (or True for a file's third column; None/False ignores weights). Raises
+    :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. Other options: see
     :func:`run`.
     """
     graph = as_graph(graph, weight=weight if isinstance(weight, str) else None)
@@ -141,16 +139,10 @@ def pagerank(
         damping, tol, max_iter,
         personalization=by_dense_id(graph, personalization),
         nstart=by_dense_id(graph, nstart),
+        dangling=by_dense_id(graph, dangling),
         weighted=bool(weight),
     )
-    outcome = execute(program, graph, **options)
-    ranks = program.ranks(outcome.state, graph)
-    if dangling is not None:
-        toward = PageRank(damping, tol, max_iter, personalization=by_dense_id(graph, dangling),
-                          nstart=program.nstart, weighted=bool(weight))
-        extra = program.ranks(execute(toward, graph, **options).state, graph)
-        ranks = program.with_dangling(ranks, extra, graph)
-    return Result(ranks / ranks.sum(), graph, outcome.stats)
+    return run(program, graph, **options)
 
 
 def connected_components(graph: Any, **options: Any) -> Result:

@@ -127,9 +127,11 @@ def pagerank_solution(program: PageRank, graph: Graph, accuracy: float) -> np.nd
     matrix = pull.adjacency  # its weights, or ones
     data = program.vertex_data(graph)
     damping = program.damping
+    jump = data.get("jump", data["teleport"])
     y = data["start"].copy()
     for _ in range(REFERENCE_MAX_ITER):
-        new = data["teleport"] + damping * (matrix @ (y * data["scale"]))
+        new = damping * (matrix @ (y * data["scale"])) + (1 - damping) * y.sum() * data[
+            "teleport"] + damping * (y @ data["dangling"]) * jump
         change = float(np.abs(new - y).sum())
         y = new
         total = y.sum()

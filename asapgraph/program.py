@@ -80,6 +80,9 @@ class Block:
     # What a program derives from the block once and reuses in every step of the run (a new
     # block per run, so nothing outlives the graph it was computed from).
     scratch: dict[str, object] = field(default_factory=dict)
+    # The program's global scalars (``VertexProgram.scalars``), each the sum over every block of
+    # its ``partials``, as the engine last obtained them; empty for programs without any.
+    totals: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def chunks(self, count: int) -> list[RowChunk]:
         """Split the owned rows into at most ``count`` chunks of about equal nnz.
@@ -122,11 +125,16 @@ class VertexProgram(ABC):
     setting); a step that solves its whole block at once asks for 1. ``max_iter`` caps rounds;
     when it is hit, ``must_converge`` programs raise :class:`~asapgraph.ConvergenceError` (as
     networkx does for PageRank), the others stop there.
+
+    A program that needs global scalars each round (PageRank: the dangling mass and the sum of
+    the ranks) names them in ``scalars`` and returns its block's shares from ``partials``; the
+    engine sums every block's shares and hands the sums to ``step`` in ``block.totals``.
     """
 
     name: ClassVar[str]
     dtype: ClassVar[type]
     combine: ClassVar[str] = "replace"
+    scalars: ClassVar[tuple[str, ...]] = ()
     must_converge: ClassVar[bool] = True
     chunks: ClassVar[int | None] = None
     max_iter: int = 1000
@@ -159,6 +167,23 @@ class VertexProgram(ABC):
 
         One float, or (``width`` > 1) one per column when the program tests columns apart.
         """
+
+    @property
+    def scalars_shape(self) -> tuple[int, ...]:
+        """The shape of ``partials``: one row per scalar, one column per state column."""
+        return (len(self.scalars), *self.value_shape)
+
+    def partials(self, block: Block, values: np.ndarray) -> np.ndarray:
+        """This block's share of each of ``scalars`` (``scalars_shape``), from its owned values.
+
+        BSP sums the shares in the reduction its stopping test already does, so a superstep's
+        step sees the totals of the previous superstep's values: no synchronisation is added.
+        ASAP has no global reduction: each worker publishes its latest shares (a word per worker
+        in shared memory, a small message per peer over MPI) and a round's step sees the sum of
+        the latest published ones, which may be a few rounds stale; the step must tolerate that.
+        A verification round sees fresh totals again, so termination stays sound.
+        """
+        return np.zeros(self.scalars_shape)
 
     def norm(self, block: Block, values: np.ndarray) -> Figure:
         """A block's share of the global scale the convergence test divides by (as ``step``)."""

@@ -59,7 +59,9 @@ def solve_blocks(
     while rounds < program.max_iter and not converged:
         lossless = full or drop == 0
         change = 0.0
+        totals = sum(program.partials(b, v) for b, v in zip(blocks, values, strict=True))
         for p, part in enumerate(partitioning.parts):
+            blocks[p].totals = totals.copy()  # a step may move its own copy
             for q, slots in part.recv.items():
                 if lossless or rng.random() >= drop:
                     source = values[q] if order == "gauss-seidel" else sent[q]

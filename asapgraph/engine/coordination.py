@@ -10,6 +10,11 @@ run the same programs and modes by providing the same methods.
   figures are vectors), after everyone has published them
   (so it is also a barrier); successive calls alternate two slots, which is safe because a
   worker can only reuse a slot after passing the next barrier, which the slow readers must reach.
+  The program's partial scalars (``VertexProgram.partials``) are summed in the same reduction.
+- ``publish(partials)`` / ``totals()``: ASAP's global scalars without a barrier — each worker
+  writes its latest partial scalars into its own row of a shared array, and a reader sums the
+  rows as they are (a row may be a round old, or even half-updated: a stale scalar, which the
+  program must tolerate; the verification round reduces fresh ones).
 - quiescence for ASAP termination: ``report_quiet`` (under one lock, so two workers cannot miss
   each other's flags), ``verify_requested``, ``peer_quiet``, ``give_up``/``gave_up``.
 - doorbells: ``ring(worker)``, ``ring_all()``, ``wait(timeout)`` — a semaphore per worker.
@@ -58,6 +63,8 @@ class SharedCoordinator:
         self.ctl = shared["ctl"]
         self.change = shared["w_change"]
         self.norm = shared["w_norm"]
+        self.sums = shared["w_sums"]  # (2 slots, workers, *scalars shape): reduced partials
+        self.published = shared["w_partials"]  # (workers, *scalars shape): latest partials
         self.quiet = shared["w_quiet"]
         self.spent = shared["w_spent"]  # 1 where a worker has done max_iter rounds
         self.last_change = shared["w_last_change"]
@@ -76,14 +83,24 @@ class SharedCoordinator:
         if self.aborted():
             raise Aborted
 
-    def allreduce(self, change: Figure, norm: Figure) -> tuple[Figure, Figure]:
-        """Sum every worker's (change, norm); every worker gets the same totals."""
+    def allreduce(self, change: Figure, norm: Figure,
+                  partials: np.ndarray) -> tuple[Figure, Figure, np.ndarray]:
+        """Sum every worker's (change, norm, partial scalars); every worker gets the same sums."""
         slot = self.reductions % 2
         self.reductions += 1
         self.change[slot, self.index] = change
         self.norm[slot, self.index] = norm
+        self.sums[slot, self.index] = partials
         self.barrier()
-        return summed(self.change[slot]), summed(self.norm[slot])
+        return summed(self.change[slot]), summed(self.norm[slot]), self.sums[slot].sum(axis=0)
+
+    def publish(self, partials: np.ndarray) -> None:
+        """Make this worker's latest partial scalars visible to every worker (no waiting)."""
+        self.published[self.index] = partials
+
+    def totals(self) -> np.ndarray:
+        """The sum of every worker's latest published partial scalars."""
+        return self.published.sum(axis=0)
 
     def record_change(self, change: float) -> None:
         """Publish this worker's latest round change (the parent's trace reads it)."""

@@ -318,6 +318,8 @@ def _lay_out(
         "ctl": (np.int64, (CONTROL_FIELDS,)),
         "w_change": (np.float64, (2, workers, *row)),
         "w_norm": (np.float64, (2, workers, *row)),
+        "w_sums": (np.float64, (2, workers, *program.scalars_shape)),
+        "w_partials": (np.float64, (workers, *program.scalars_shape)),
         "w_quiet": (np.int64, (workers,)),
         "w_spent": (np.int64, (workers,)),
     })

@@ -37,10 +37,12 @@ def solve_local(
     values = program.init(block)
     row_chunks = block.chunks(program.chunks or chunks)
     residual, rounds, converged = float("inf"), 0, False
+    block.totals = program.partials(block, values)
     while rounds < program.max_iter and not converged:
         for _ in range(sweeps):
             residual = sum(program.step(block, values, chunk) for chunk in row_chunks)
         rounds += 1
+        block.totals = program.partials(block, values)  # one block: the global scalars
         converged = program.converged(residual, program.norm(block, values), block.n_total)
     return LocalSolution(_gathered(values, part.vertices), rounds, converged,
                          float(np.sum(residual)))

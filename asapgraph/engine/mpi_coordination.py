@@ -4,18 +4,22 @@
 ``rounds.py`` runs BSP and ASAP on it unchanged. What the shared words do, messages do here:
 
 - ``barrier`` / ``allreduce``: one non-blocking ``Iallgather`` of a small record per rank — its
-  figures (change, norm, gave-up flag) and how many messages it has sent to each rank — then
-  polling until every message addressed to this rank before the collective has been received.
-  With shared memory a barrier also makes every earlier post visible; MPI promises no such thing
-  for point-to-point messages, and BSP's "merge all after the barrier" and the verification round
-  rely on it. Every rank sums the same gathered table in the same order, so all take the same
-  convergence decision bit for bit (an MPI ``Allreduce`` may round differently on each rank).
+  figures (change, norm, the program's partial scalars, gave-up flag) and how many messages it
+  has sent to each rank — then polling until every message addressed to this rank before the
+  collective has been received. With shared memory a barrier also makes every earlier post
+  visible; MPI promises no such thing for point-to-point messages, and BSP's "merge all after
+  the barrier" and the verification round rely on it. Every rank sums the same gathered table
+  in the same order, so all take the same convergence decision bit for bit (an MPI
+  ``Allreduce`` may round differently on each rank).
 - quiescence: a rank sends its quiet flag (``epoch + 1`` when quiet in ``epoch``, else 0, as in
   the shared array) to rank 0 and to the ranks it feeds whenever it changes. Rank 0 keeps every
   rank's flag and, once all are quiet in its epoch (or one gave up), sends ``VERIFY(epoch + 1)``
   to everyone; the verification round itself is the same code in ``rounds.py``. A flag may be
   stale when read: that only changes *when* a verification happens (or whom a rank waits for),
   never whether the run may stop, which only the verification decides.
+- ``publish`` / ``totals`` (ASAP's global scalars, no collective): a rank sends its latest
+  partial scalars to every other rank (tag ``PARTIALS``, a few float64) after each round; a
+  reader sums the latest it has received from each rank (stale by the messages still in flight).
 - doorbells: every message that arrives is a ring — a rank waiting in :meth:`wait` polls and
   returns at the first arrival — so ``ring``/``ring_all`` have nothing left to do.
 - aborts: a failed rank ends the whole job (``MPI_Abort``, or the launcher reaping a dead rank),
@@ -27,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from asapgraph.engine.coordination import summed
-from asapgraph.engine.mpi_transport import STATE, VERIFY, Pump, control
+from asapgraph.engine.mpi_transport import PARTIALS, STATE, VERIFY, Pump, control
 from asapgraph.program import Figure
 
 ROOT = 0
@@ -56,8 +60,10 @@ class MpiCoordinator:
         self.spent = np.zeros(self.size, dtype=bool)  # (rank 0) ranks that did max_iter rounds
         self.everyone_gave_up = False  # every rank had given up at the last collective
         self.collectives = 0
+        self.published: np.ndarray | None = None  # each rank's partial scalars, as last heard
         pump.handlers[STATE] = self._on_state
         pump.handlers[VERIFY] = self._on_verify
+        pump.handlers[PARTIALS] = self._on_partials
 
     # ------------------------------------------------------------------ collectives
     def aborted(self) -> bool:
@@ -68,17 +74,42 @@ class MpiCoordinator:
         """Wait for every rank, and for every message sent to this rank before they arrived."""
         self._collective(np.empty(0))
 
-    def allreduce(self, change: Figure, norm: Figure) -> tuple[Figure, Figure]:
-        """Sum every rank's (change, norm); every rank gets the same totals (also a barrier).
+    def allreduce(self, change: Figure, norm: Figure,
+                  partials: np.ndarray) -> tuple[Figure, Figure, np.ndarray]:
+        """Sum every rank's (change, norm, partial scalars); all ranks get the same sums.
 
         Vector figures (one per state column) travel flat and are summed column by column.
         """
         shape = np.shape(change)
         norm = np.broadcast_to(norm, shape)  # a program may keep one norm for every column
-        table = self._collective(np.concatenate([np.ravel(change), np.ravel(norm)]))
-        width = table.shape[1] // 2
+        width = int(np.prod(shape, dtype=np.int64))
+        table = self._collective(np.concatenate([np.ravel(change), np.ravel(norm),
+                                                 np.ravel(partials)]))
         return (summed(table[:, :width].reshape(-1, *shape)),
-                summed(table[:, width:].reshape(-1, *shape)))
+                summed(table[:, width : 2 * width].reshape(-1, *shape)),
+                table[:, 2 * width :].sum(axis=0).reshape(np.shape(partials)))
+
+    def publish(self, partials: np.ndarray) -> None:
+        """Send this rank's latest partial scalars to every other rank (no waiting)."""
+        self._published(self.rank, partials)
+        for rank in range(self.size):
+            if rank != self.rank:
+                self.pump.send(rank, PARTIALS, np.array(partials, dtype=np.float64).ravel())
+
+    def totals(self) -> np.ndarray:
+        """The sum of every rank's latest partial scalars received so far (polls first)."""
+        self.pump.poll()
+        assert self.published is not None, "totals() before this rank's first publish()"
+        return self.published.sum(axis=0)
+
+    def _on_partials(self, source: int, request, buffer: np.ndarray) -> None:
+        request.Wait()  # a few bytes: an eager message, already here once matched
+        self._published(source, buffer.view(np.float64))
+
+    def _published(self, rank: int, partials: np.ndarray) -> None:
+        if self.published is None:  # sized by the first partials, this rank's or a peer's
+            self.published = np.zeros((self.size, *np.shape(partials)))
+        self.published[rank] = np.reshape(partials, self.published.shape[1:])
 
     def _collective(self, figures: np.ndarray) -> np.ndarray:
         """Gather every rank's figures, then wait until everything sent to this rank is here."""

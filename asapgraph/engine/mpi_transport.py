@@ -53,8 +53,8 @@ from asapgraph.engine.mailbox import (
 )
 from asapgraph.program import merge_into
 
-NOTIFY, ACK, STATE, VERIFY = range(4)  # message tags
-TAG_NAMES = ("notify", "ack", "state", "verify")
+NOTIFY, ACK, STATE, VERIFY, PARTIALS = range(5)  # message tags
+TAG_NAMES = ("notify", "ack", "state", "verify", "partials")
 HEADER_BYTES = 16  # int64 version, int64 count (DENSE for every boundary value)
 POLL_INTERVAL = 100e-6  # seconds a waiter sleeps between two polls (never a hot spin)
 

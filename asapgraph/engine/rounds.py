@@ -17,6 +17,13 @@ in-neighbour's current values (nothing posted-but-unmerged: the drain and full p
 barriers), and every worker reads the same per-worker changes after the last barrier, so all
 decide alike. Quiescence only chooses *when* to verify; a wrong guess costs one verification and
 the run goes on. ``max_iter`` also ends a run only through a verification round.
+
+Global scalars (``VertexProgram.scalars``, e.g. PageRank's dangling mass). BSP carries each
+worker's partial scalars in the reduction of its stopping test, so the next superstep's step sees
+the totals of this superstep's values; ASAP workers publish theirs after each round and a round
+starts from the sum of the latest published ones (no waiting: a worker's entry may be stale).
+A run starts with one reduction of the initial partials, and the verification round reduces
+fresh ones before its step, so the round that decides termination is exactly a BSP superstep.
 """
 
 from __future__ import annotations
@@ -142,6 +149,8 @@ class WorkerRun:
         if self.delay:
             time.sleep(self.rng.uniform(0.0, self.delay))
         self.stats.rounds += 1
+        if self.program.scalars and self.spec.mode == "asap":
+            self.coord.publish(self.partials())
         total = float(np.sum(change))  # the trace follows all columns of a vector state at once
         self.coord.record_change(total)
         self.stats.trace.append((time.perf_counter() - self.start, total))
@@ -179,13 +188,40 @@ class WorkerRun:
         finally:
             self.stats.wait += time.perf_counter() - begin
 
-    def global_test(self, change: Figure) -> bool:
-        """Sum every worker's change and norm (a barrier) and apply the program's test."""
+    def partials(self) -> np.ndarray:
+        """This worker's shares of the program's global scalars, from its current values."""
+        return np.asarray(self.program.partials(self.block, self.values), dtype=np.float64)
+
+    def reduce(self, change: Figure) -> tuple[Figure, Figure]:
+        """Sum every worker's change, norm and partial scalars (a barrier); returns the first two.
+
+        The summed partials become the scalars the next step sees (``block.totals``).
+        """
         begin = time.perf_counter()
         try:
-            total, norm = self.coord.allreduce(change, self.program.norm(self.block, self.values))
+            total, norm, self.block.totals = self.coord.allreduce(
+                change, self.program.norm(self.block, self.values), self.partials())
         finally:
             self.stats.wait += time.perf_counter() - begin
+        return total, norm
+
+    def reduce_scalars(self) -> None:
+        """A barrier that also sums every worker's partial scalars of its current values.
+
+        At the start of a run (so that the first step sees the initial values' scalars) and of a
+        verification round (so that the deciding step sees fresh ones, as a BSP superstep does).
+        In ASAP every worker first publishes its partials, so the published sums are exact too.
+        """
+        if not self.program.scalars:
+            self.barrier()
+            return
+        if self.spec.mode == "asap":
+            self.coord.publish(self.partials())
+        self.reduce(np.zeros(self.program.value_shape))
+
+    def global_test(self, change: Figure) -> bool:
+        """Reduce every worker's figures (a barrier) and apply the program's test."""
+        total, norm = self.reduce(change)
         return self.program.converged(total, norm, self.block.n_total)
 
     def synchronous_round(self) -> bool:
@@ -203,6 +239,8 @@ class WorkerRun:
     # ------------------------------------------------------------------ BSP
     def run_bsp(self) -> bool:
         """Supersteps: step, publish, barrier, merge all, global test. Returns converged."""
+        if self.program.scalars:
+            self.reduce_scalars()
         for _ in range(self.spec.max_iter):
             self.check_abort()
             if self.synchronous_round():
@@ -214,6 +252,8 @@ class WorkerRun:
         """Rounds without a global barrier, ended by a successful verification round."""
         in_degree = len(self.inboxes)
         fan_in = in_degree if self.spec.fan_in is None else min(self.spec.fan_in, in_degree)
+        if self.program.scalars:
+            self.reduce_scalars()
         while True:
             self.check_abort()
             if self.coord.verify_requested(self.epoch):
@@ -230,6 +270,8 @@ class WorkerRun:
                 continue  # a verification was requested while waiting
             self.fresh.clear()
             self.merge_ready()
+            if self.program.scalars:
+                self.block.totals = self.coord.totals()
             for inbox in self.inboxes:
                 if inbox.staleness:
                     self.stats.max_staleness = max(self.stats.max_staleness, inbox.staleness)
@@ -299,7 +341,7 @@ class WorkerRun:
         """One bulk-synchronous round with full exchange; True/False ends the run, None resumes."""
         self.stats.verifications += 1
         self.fresh.clear()
-        self.barrier()
+        self.reduce_scalars()
         self.merge_ready()  # drain whatever the ASAP rounds left in the mailboxes
         self.barrier()
         self.post_all(full=True)
