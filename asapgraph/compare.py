@@ -107,7 +107,7 @@ class Reference:
 def pagerank_reference(
     program: PageRank, graph: Graph, target: float = DEFAULT_PAGERANK_TARGET
 ) -> Reference:
-    """L1 distance to a tight one-process scipy solve of the same linear system as ``program``.
+    """L1 distance to a tight one-process power iteration of the same PageRank as ``program``.
 
     The solve (a power iteration in the form of ``algorithms/pagerank.py``'s docstring) reads the
     program's matrix and per-vertex data, so personalization and weights match, and stops once
