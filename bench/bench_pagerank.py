@@ -1,6 +1,7 @@
 """PageRank: time to an L1 error of 1e-6, asapgraph (BSP / ASAP, 1–8 workers) against one process.
 
-``python bench/bench_pagerank.py [--graph PATH] [--rmat-scale 20] [--repeat 3] [--quick]``
+``python bench/bench_pagerank.py [--graph PATH] [--rmat-scale 20] [--repeat 3] [--quick]
+[--workers 2 4 8] [--rounds-graphs email-Enron.txt.gz wiki-Vote.txt]``
 
 Graphs: the largest SNAP edge list in /work/shared/datasets/snap (or ``--graph``) and a Graph500
 R-MAT graph from ``asapgraph.datasets.rmat`` (scale 20, edge factor 16: about 16M edges, all 2**20
@@ -15,6 +16,9 @@ everywhere and reported in its own column):
   then exactly that many iterations, timed.
 - igraph: one ``pagerank()`` call (PRPACK, which solves to ~1e-12; it has no tolerance knob).
 - networkx: ``pagerank(tol=t)`` for the loosest t in 1e-8, 1e-9, … whose answer meets the target.
+- rounds (BSP, 1 and 2 workers, also on ``--rounds-graphs``): BSP is deterministic, so the fewest
+  supersteps whose result meets the target is found by bisection on ``max_iter``, and ``time`` is
+  the compute time of exactly that many (untraced): the same oracle scipy's count gets.
 - asapgraph: ``time to 1e-6`` = ``RunStats.time_to_error(1e-6)`` of a run given the reference and
   a tol well past the target (the parent samples the error every ``trace_interval`` seconds, so the
   figure is late by at most one interval). Cross-check: ``compute @ tol`` = ``compute_seconds`` of a
@@ -62,6 +66,7 @@ TARGET = 1e-6  # L1 error to reach
 REFERENCE_TOL = 1e-14  # L1 change at which the reference power iteration stops
 STRAGGLER = {1: 3.0}
 WORKER_COUNTS = (2, 4, 8)
+ROUNDS_GRAPHS = ("email-Enron.txt.gz", "wiki-Vote.txt")  # no dangling vertices / 14% dangling
 NX_TOLS = (1e-8, 1e-9, 1e-10, 1e-11, 1e-12)
 LEGEND = """\
 Time to 1e-6: asapgraph rows use `RunStats.time_to_error(1e-6)` of a run given the reference (tol
@@ -288,6 +293,63 @@ def bench_networkx(g, graph: Graph, reference: np.ndarray, repeat: int, setup: f
     return Row("networkx.pagerank, 1 process", None, setup=setup, note="; ".join(tried))
 
 
+# ---------------------------------------------------------------------------------- rounds
+@dataclass
+class Rounds:
+    """Fewest BSP supersteps to the target, and the median compute time of that many."""
+
+    workers: int
+    rounds: int
+    time: float
+
+
+def bsp_rounds(graph: Graph, reference: np.ndarray, workers: int, repeat: int) -> Rounds:
+    """Bisect ``max_iter`` for the fewest BSP supersteps whose answer meets the target."""
+    parts = partition(PageRank().matrix(graph), workers)
+    with Engine(workers) as engine:
+
+        def run(rounds: int) -> tuple[float, float]:
+            program = PageRank(tol=1e-15, max_iter=rounds)  # stops at max_iter, not on tol
+            outcome = engine.run(program, graph, partitioning=parts, mode="bsp")
+            error = l1(program.finish(outcome.state, graph), reference)
+            return error, outcome.stats.compute_seconds
+
+        low, high = 0, 8
+        while run(high)[0] > TARGET:
+            low, high = high, 2 * high
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if run(middle)[0] > TARGET else (low, middle)
+        return Rounds(workers, high, statistics.median(run(high)[1] for _ in range(repeat)))
+
+
+def rounds_lines(scipy: Row, found: list[Rounds]) -> list[str]:
+    """``asapgraph bsp 2w vs scipy: 0.71x time, 1.1x iterations`` per worker count."""
+    iterations = scipy.rounds[0] if scipy.rounds else None
+    lines = [f"asapgraph bsp {r.workers}w vs scipy: {ratio(r.time, scipy.time)} time, "
+             f"{ratio(r.rounds, iterations)} iterations ({r.rounds} rounds, {iterations} "
+             f"iterations; {r.time:.3f} s, {fmt(scipy.time)} s)" for r in found]
+    by_workers = {r.workers: r for r in found}
+    if 1 in by_workers and 2 in by_workers:
+        lines.append(ratio_line("asapgraph bsp 2w", "1w", by_workers[2].time, by_workers[1].time,
+                                " (same rounds oracle)"))
+    return lines
+
+
+def rounds_only(path: Path, repeat: int, log: Callable[[str], None]) -> str:
+    """scipy's iterations and BSP's rounds (1 and 2 workers) to the target on one graph."""
+    graph = asapgraph.read_edgelist(path)
+    with threadpool_limits(limits=1):
+        reference, _ = PowerIteration(graph).solve(REFERENCE_TOL)
+        scipy = bench_scipy(graph, reference, repeat)
+    found = [bsp_rounds(graph, reference, workers, repeat) for workers in (1, 2)]
+    dangling = float(np.mean(graph.out_degree == 0))
+    title = (f"### Rounds to L1 error {TARGET:g}: {path.name} (n={graph.n:,}, m={graph.m:,}, "
+             f"{100 * dangling:.0f}% dangling; load {os.getloadavg()[0]:.1f})")
+    log(title)
+    return "\n".join([title, "", *rounds_lines(scipy, found)])
+
+
 # ---------------------------------------------------------------------------------- asapgraph
 def sample_interval(graph: Graph, reference: np.ndarray) -> float:
     """A trace interval at which the parent's error sampling costs ~10% of one core.
@@ -385,7 +447,7 @@ def find(rows: list[Row], workers: int, mode: str, fan_in: str, straggler: bool)
     return None
 
 
-def report(title: str, baselines: list[Row], rows: list[Row]) -> str:
+def report(title: str, baselines: list[Row], rows: list[Row], found: list[Rounds]) -> str:
     """The Markdown table, the ratio lines and the fan_in trade-off for one graph."""
     scipy_time = baselines[0].time
     out = [f"### {title}", ""]
@@ -405,6 +467,7 @@ def report(title: str, baselines: list[Row], rows: list[Row]) -> str:
          "compute @ tol [s] (cross-check)", "MB moved", "rounds min/med/max", "wait %",
          "setup [s]", "notes"], table))
     out += ["", LEGEND, ""]
+    out += rounds_lines(baselines[0], found)
     out += ratio_lines(baselines, rows)
     out += ["", "Stochastic reduce trade-off (ASAP, fan_in 1 / 2 / all):", ""]
     trade = []
@@ -456,6 +519,13 @@ def ratio_lines(baselines: list[Row], rows: list[Row]) -> list[str]:
                     continue
                 where = f", {P} workers" + (", 3x straggler" if slow else "")
                 lines.append(ratio_line(f"asap(fan_in {fan})", "bsp", r.time, bsp.time, where))
+            asap = [r for r in rows if (r.workers, r.mode, r.straggler) == (P, "asap", slow)
+                    and r.time is not None]
+            if asap and bsp is not None:
+                best = min(asap, key=lambda r: r.time)
+                lines.append(ratio_line(f"asap best fan_in ({best.fan_in})", "bsp", best.time,
+                                        bsp.time, f", {P} workers" + (", 3x straggler"
+                                                                      if slow else "")))
     for name in ("igraph", "networkx"):
         base = by_name.get(name)
         if base is None or base.time is None or best is None:
@@ -494,6 +564,9 @@ def bench_graph(title: str, graph: Graph, args: argparse.Namespace, with_network
             log(f"networkx: {fmt(baselines[-1].time)} s at tol {baselines[-1].tol}; "
                 f"{baselines[-1].note}")
             del g
+        found = [bsp_rounds(graph, reference, workers, args.repeat) for workers in (1, 2)]
+        for r in found:
+            log(f"bsp {r.workers}w: {r.rounds} rounds to {TARGET:g} in {r.time:.3f} s")
     gc.collect()
     interval = args.trace_interval or sample_interval(graph, reference)
     log(f"asapgraph: trace interval {interval:.3f} s, tol ladder from {tol_ladder(graph.n)[0]:g}")
@@ -501,7 +574,7 @@ def bench_graph(title: str, graph: Graph, args: argparse.Namespace, with_network
     machine = (f"{os.cpu_count()} cores, load average {load:.1f} at start / "
                f"{os.getloadavg()[0]:.1f} at end; median of {args.repeat}; trace interval "
                f"{1000 * interval:.0f} ms")
-    return report(f"{title}: n={graph.n:,}, m={graph.m:,} ({machine})", baselines, rows)
+    return report(f"{title}: n={graph.n:,}, m={graph.m:,} ({machine})", baselines, rows, found)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -519,6 +592,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds between error samples (default: from the graph size)")
     parser.add_argument("--skip-snap", action="store_true")
     parser.add_argument("--skip-rmat", action="store_true")
+    parser.add_argument("--rounds-graphs", nargs="*", default=list(ROUNDS_GRAPHS),
+                        help="SNAP files (in the shared folder) for the rounds table only")
     args = parser.parse_args(argv)
     if args.quick:
         args.rmat_scale, args.repeat = 16, 1
@@ -526,7 +601,7 @@ def main(argv: list[str] | None = None) -> None:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    reports = []
+    reports = [rounds_only(SNAP_DIR / name, args.repeat, log) for name in args.rounds_graphs]
     if not args.skip_snap:
         path = args.graph or largest_snap()
         began = time.perf_counter()

@@ -124,6 +124,7 @@ def coordinators(workers: int) -> list[SharedCoordinator]:
     """Every worker's coordinator over one set of words (threads' primitives stand in)."""
     shared = {"ctl": np.zeros(CONTROL_FIELDS, dtype=np.int64),
               "w_change": np.zeros((2, workers)), "w_norm": np.zeros((2, workers)),
+              "w_sums": np.zeros((2, workers, 0)), "w_partials": np.zeros((workers, 0)),
               "w_quiet": np.zeros(workers, dtype=np.int64),
               "w_spent": np.zeros(workers, dtype=np.int64),
               "w_last_change": np.zeros(workers)}
