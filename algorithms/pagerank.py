@@ -97,27 +97,32 @@ class PageRank(VertexProgram):
         return graph.transpose if self.weights_used(graph) else graph.unweighted.transpose
 
     def vertex_data(self, graph: Graph) -> dict[str, np.ndarray]:
-        """Per vertex: the state scale (1/outweight, 1 if dangling) and its inverse, whether it
-        is dangling, the teleport and dangling distributions, and the start ranks."""
+        """Per vertex: see :meth:`data_of`; with personalization, nstart and dangling applied."""
         n = graph.n
         if graph.weighted and self.weighted:
             rows = np.repeat(np.arange(n), graph.out_degree)
             outweight = np.bincount(rows, graph.weights, minlength=n)
         else:
             outweight = graph.out_degree.astype(np.float64)
-        dangling = outweight == 0
-        unscale = np.where(dangling, 1.0, outweight)
-        uniform = np.full(n, 1.0 / max(n, 1))
-        data = {
-            "scale": 1.0 / unscale,
-            "unscale": unscale,
-            "dangling": dangling.astype(np.float64),
-            "teleport": self._dense("personalization", self.personalization, n, uniform),
-            "start": self._dense("nstart", self.nstart, n, uniform),
-        }
+        data = self.data_of(outweight, n)
+        uniform = data["teleport"]
+        data["teleport"] = self._dense("personalization", self.personalization, n, uniform)
+        data["start"] = self._dense("nstart", self.nstart, n, uniform)
         if self.jumps:
             data["jump"] = self._dense("dangling", self.dangling, n, uniform)
         return data
+
+    @staticmethod
+    def data_of(outweight: np.ndarray, n: int) -> dict[str, np.ndarray]:
+        """Per-vertex arrays for the vertices whose out-weights are given, in a graph of ``n``
+        (uniform teleport and start): the state scale (1/outweight, 1 if dangling) and its
+        inverse, whether the vertex is dangling, the teleport distribution and the start ranks.
+        """
+        dangling = outweight == 0
+        unscale = np.where(dangling, 1.0, outweight)
+        uniform = np.full(outweight.size, 1.0 / max(n, 1))
+        return {"scale": 1.0 / unscale, "unscale": unscale,
+                "dangling": dangling.astype(np.float64), "teleport": uniform, "start": uniform}
 
     def weights_used(self, graph: Graph) -> bool:
         """Whether the run follows edge weights."""

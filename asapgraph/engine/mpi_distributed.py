@@ -125,20 +125,16 @@ def local_data(comm: MPI.Comm, program: VertexProgram, part: Part,
     from the out-weights each rank summed for its own vertices and its ghosts' owners sent)."""
     if not isinstance(program, PageRank) or rows.out_weight is None:
         return {}
-    scale = np.ones(part.n_local)
-    np.divide(1.0, rows.out_weight, out=scale, where=rows.out_weight != 0)
-    scale = np.concatenate([scale, ghost_values(comm, part, scale)])
-    size = part.n_local + part.n_ghost
-    uniform = 1.0 / max(rows.n, 1)
-    return {"scale": scale, "teleport": np.full(size, (1.0 - program.damping) * uniform),
-            "start": np.full(size, uniform)}
+    out_weight = np.asarray(rows.out_weight, dtype=np.float64)
+    return program.data_of(np.concatenate([out_weight, ghost_values(comm, part, out_weight)]),
+                           rows.n)
 
 
 def _finish(comm: MPI.Comm, program: VertexProgram, data: dict[str, np.ndarray],
             rows: RowBlock, owned: np.ndarray, done: DistributedRun) -> None:
     """``program.finish`` for this rank's vertices, and the summary's global figures."""
     if isinstance(program, PageRank):
-        ranks = owned / data["scale"][: owned.size]
+        ranks = owned * data["unscale"][: owned.size]
         total = comm.allreduce(float(ranks.sum()))
         done.values = ranks / total if total > 0 else ranks
         best = np.argsort(done.values)[::-1][:TOP]
