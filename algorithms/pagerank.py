@@ -143,8 +143,10 @@ class PageRank(VertexProgram):
     def partials(self, block: Block, values: np.ndarray) -> np.ndarray:
         """This block's dangling mass and sum of ranks."""
         n = block.n_local
-        return np.array([values[:n] @ block.data["dangling"][:n],
-                         values[:n] @ block.data["unscale"][:n]])
+        # Products then numpy's own sum, not a BLAS dot, whose rounding can depend on the
+        # arrays' alignment: BSP must give the same bits on shared memory and over MPI.
+        return np.array([(values[:n] * block.data["dangling"][:n]).sum(),
+                         (values[:n] * block.data["unscale"][:n]).sum()])
 
     def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
         """One sweep over the chunk's rows; returns the L1 change of their ranks."""
@@ -162,13 +164,13 @@ class PageRank(VertexProgram):
         moved = rank - values[lo:hi] * data["unscale"][lo:hi]
         values[lo:hi] = rank * data["scale"][lo:hi]
         # Gauss–Seidel on the scalars too: the next chunk sees this chunk's share already moved.
-        block.totals += (moved @ data["dangling"][lo:hi], moved.sum())
+        block.totals += ((moved * data["dangling"][lo:hi]).sum(), moved.sum())
         return float(np.abs(moved).sum())
 
     def norm(self, block: Block, values: np.ndarray) -> float:
         """This block's share of sum(x), the normaliser of the final vector."""
         n = block.n_local
-        return float(values[:n] @ block.data["unscale"][:n])
+        return float((values[:n] * block.data["unscale"][:n]).sum())
 
     def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
         """Stop when the L1 error bound of the normalised vector is below n·tol.

@@ -40,6 +40,15 @@ def summed(figures: np.ndarray) -> Figure:
     return float(total) if total.ndim == 0 else total
 
 
+def in_order(rows: np.ndarray) -> np.ndarray:
+    """Sum per-worker rows one after another, worker 0 first: the same bits on every transport
+    and whatever the rows' memory layout (numpy's reductions may pair them up differently)."""
+    total = np.zeros(rows.shape[1:])
+    for row in rows:
+        total += row
+    return total
+
+
 class Aborted(Exception):  # noqa: N818 (a signal to unwind, not an error)
     """The parent aborted the run (another worker failed, or the user interrupted)."""
 
@@ -92,7 +101,7 @@ class SharedCoordinator:
         self.norm[slot, self.index] = norm
         self.sums[slot, self.index] = partials
         self.barrier()
-        return summed(self.change[slot]), summed(self.norm[slot]), self.sums[slot].sum(axis=0)
+        return summed(self.change[slot]), summed(self.norm[slot]), in_order(self.sums[slot])
 
     def publish(self, partials: np.ndarray) -> None:
         """Make this worker's latest partial scalars visible to every worker (no waiting)."""
@@ -100,7 +109,7 @@ class SharedCoordinator:
 
     def totals(self) -> np.ndarray:
         """The sum of every worker's latest published partial scalars."""
-        return self.published.sum(axis=0)
+        return in_order(self.published)
 
     def record_change(self, change: float) -> None:
         """Publish this worker's latest round change (the parent's trace reads it)."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from asapgraph.engine.coordination import summed
+from asapgraph.engine.coordination import in_order, summed
 from asapgraph.engine.mpi_transport import PARTIALS, STATE, VERIFY, Pump, control
 from asapgraph.program import Figure
 
@@ -87,7 +87,7 @@ class MpiCoordinator:
                                                  np.ravel(partials)]))
         return (summed(table[:, :width].reshape(-1, *shape)),
                 summed(table[:, width : 2 * width].reshape(-1, *shape)),
-                table[:, 2 * width :].sum(axis=0).reshape(np.shape(partials)))
+                in_order(table[:, 2 * width :]).reshape(np.shape(partials)))
 
     def publish(self, partials: np.ndarray) -> None:
         """Send this rank's latest partial scalars to every other rank (no waiting)."""
@@ -100,7 +100,7 @@ class MpiCoordinator:
         """The sum of every rank's latest partial scalars received so far (polls first)."""
         self.pump.poll()
         assert self.published is not None, "totals() before this rank's first publish()"
-        return self.published.sum(axis=0)
+        return in_order(self.published)
 
     def _on_partials(self, source: int, request, buffer: np.ndarray) -> None:
         request.Wait()  # a few bytes: an eager message, already here once matched
