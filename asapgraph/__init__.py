@@ -18,9 +18,11 @@ __version__ = "0.1.0"
 
 # Public name -> the module that defines it, imported when the name is first read.
 _LAZY = {
+    "Grouping": "asapgraph.api",
     "Result": "asapgraph.api",
     "connected_components": "asapgraph.api",
     "label_propagation": "asapgraph.api",
+    "modularity": "asapgraph.api",
     "pagerank": "asapgraph.api",
     "run": "asapgraph.api",
     "compare": "asapgraph.compare",
@@ -39,19 +41,29 @@ __all__ = [
     "Engine",
     "Graph",
     "GraphFormatError",
+    "Grouping",
     "Result",
     "WorkerError",
     "__version__",
     "compare",
     "connected_components",
     "label_propagation",
+    "modularity",
     "pagerank",
     "read_edgelist",
     "run",
 ]
 
 if TYPE_CHECKING:
-    from asapgraph.api import Result, connected_components, label_propagation, pagerank, run
+    from asapgraph.api import (
+        Grouping,
+        Result,
+        connected_components,
+        label_propagation,
+        modularity,
+        pagerank,
+        run,
+    )
     from asapgraph.compare import compare
     from asapgraph.engine.engine import Engine
     from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError

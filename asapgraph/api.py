@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+import inspect
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -11,32 +11,32 @@ import numpy as np
 from asapgraph import checks
 from asapgraph.algorithms.components import ConnectedComponents
 from asapgraph.algorithms.label_propagation import LabelPropagation
-from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.algorithms.pagerank import DEFAULT_DAMPING, PageRank
+from asapgraph.algorithms.quality import partition_modularity
 from asapgraph.engine.engine import Engine, EngineRun
-from asapgraph.engine.stats import RunStats
+from asapgraph.engine.rounds import make_spec
 from asapgraph.errors import ConvergenceError
 from asapgraph.graph import Graph
 from asapgraph.program import VertexProgram
+from asapgraph.result import Grouping, Result
+
+__all__ = ["Grouping", "Result", "connected_components", "label_propagation", "modularity",
+           "pagerank", "run"]
 
 TRANSPORTS = ("shm", "mpi")
+# Every option a run takes: where it runs (execute), how the graph is laid out (Engine.run), and
+# the round settings that make_spec validates.
+RUN_OPTIONS = frozenset(
+    {"workers", "engine", "reference", "transport", "order", "partitioning", "trace_interval"}
+    | set(list(inspect.signature(make_spec).parameters)[2:])
+)
 
 
-@dataclass
-class Result:
-    """What an algorithm returns: values by dense id, the graph they belong to, and statistics."""
-
-    values: np.ndarray
-    graph: Graph
-    stats: RunStats
-
-    @property
-    def converged(self) -> bool:
-        """Whether the program's convergence test held when the run stopped."""
-        return self.stats.converged
-
-    def to_dict(self) -> dict[Hashable, Any]:
-        """Original vertex id → value."""
-        return dict(zip(self.graph.ids.tolist(), self.values.tolist(), strict=True))
+def check_options(function: str, options: Mapping[str, Any]) -> None:
+    """Refuse an option no run takes, naming the public function the user called (TypeError)."""
+    for name in options:
+        if name not in RUN_OPTIONS:
+            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
 
 
 def as_graph(graph: Any, *, weight: str | None = None) -> Graph:
@@ -67,7 +67,7 @@ def execute(
     program: VertexProgram,
     graph: Graph,
     *,
-    workers: int = 1,
+    workers: int | None = None,
     engine: Engine | None = None,
     reference: np.ndarray | None = None,
     transport: str = "shm",
@@ -75,9 +75,14 @@ def execute(
 ) -> EngineRun:
     """Run ``program`` on an open engine, a fresh one, or the ranks of an MPI job (``mpi``).
 
-    Raises if the program must converge and did not.
+    ``workers`` defaults to the engine's, or 1; a count that differs from ``engine``'s is
+    refused rather than ignored. Raises if the program must converge and did not.
     """
     checks.choice("transport", transport, TRANSPORTS)
+    if engine is not None and workers is not None and workers != engine.workers:
+        raise ValueError(f"workers={workers} conflicts with the open Engine's "
+                         f"{engine.workers} workers; pass one or the other.")
+    workers = 1 if workers is None else workers
     error = None
     if reference is not None:
         expected = np.asarray(reference, dtype=np.float64)
@@ -108,6 +113,7 @@ def run(program: VertexProgram, graph: Any, **options: Any) -> Result:
     ``transport='mpi'``: call it on every rank of an MPI job (``mpiexec -n P``), one partition
     per rank; every rank gets the same result (see ``asapgraph/engine/mpi_runner.py``).
     """
+    check_options("run", options)
     graph = as_graph(graph)
     outcome = execute(program, graph, **options)
     return Result(program.finish(outcome.state, graph), graph, outcome.stats)
@@ -116,7 +122,8 @@ def run(program: VertexProgram, graph: Any, **options: Any) -> Result:
 def pagerank(
     graph: Any,
     *,
-    damping: float = 0.85,
+    alpha: float | None = None,
+    damping: float | None = None,
     tol: float = 1e-6,
     max_iter: int = 1000,
     personalization: Mapping[Hashable, float] | None = None,
@@ -125,7 +132,9 @@ def pagerank(
     weight: str | bool | None = "weight",
     **options: Any,
 ) -> Result:
-    """PageRank, equal to ``networkx.pagerank`` with the same arguments (``alpha`` = ``damping``).
+    """PageRank, equal to ``networkx.pagerank`` with the same arguments.
+
+    ``alpha`` (networkx's name) or ``damping`` is the probability of following a link (0.85).
 
     ``tol`` bounds the L1 error per vertex (networkx stops on the change alone, so at equal
     ``tol`` this is more accurate). ``personalization``, ``nstart`` and ``dangling`` are dicts
@@ -134,33 +143,91 @@ def pagerank(
     :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. Other options: see
     :func:`run`.
     """
+    check_options("pagerank", options)
+    damping = _damping(alpha, damping)
+    multigraph = _is_multigraph(graph)
     graph = as_graph(graph, weight=weight if isinstance(weight, str) else None)
+    weighted = bool(weight) or multigraph  # networkx counts parallel edges even without weights
     program = PageRank(
         damping, tol, max_iter,
         personalization=by_dense_id(graph, personalization),
         nstart=by_dense_id(graph, nstart),
         dangling=by_dense_id(graph, dangling),
-        weighted=bool(weight),
+        weighted=weighted,
     )
     return run(program, graph, **options)
 
 
-def connected_components(graph: Any, **options: Any) -> Result:
+def connected_components(graph: Any, **options: Any) -> Grouping:
     """Weakly connected components: each vertex labelled with its component's smallest id.
 
     Equal to ``scipy.sparse.csgraph.connected_components(connection="weak")`` as a partition,
-    with labels that are original ids. ``max_iter`` caps rounds; other options: see :func:`run`.
+    with labels that are original ids; ``.sets()`` gives them as networkx does, ``.sizes()``
+    counts them. ``max_iter`` caps rounds; other options: see :func:`run`.
     """
     program_options = {key: options.pop(key) for key in ("max_iter",) if key in options}
-    return run(ConnectedComponents(**program_options), graph, **options)
+    check_options("connected_components", options)
+    return _grouping(run(ConnectedComponents(**program_options), graph, **options))
 
 
-def label_propagation(graph: Any, *, seed: int = 0, max_iter: int = 100, **options: Any) -> Result:
+def label_propagation(
+    graph: Any, *, seed: int = 0, max_iter: int = 100, **options: Any
+) -> Grouping:
     """Communities by label propagation; each vertex labelled with its community's smallest id.
 
     ``seed`` drives the tie-breaking coin (and the engine's sampling): a fixed seed and worker
     count give the same labels on every BSP run. Hitting ``max_iter`` stops the run without an
-    error (``Result.converged`` says so). Other options: see :func:`run`.
+    error (``Result.converged`` says so). ``.sets()`` gives the communities as networkx does.
+    Other options: see :func:`run`.
     """
+    check_options("label_propagation", options)
     options.setdefault("seed", seed)
-    return run(LabelPropagation(seed=seed, max_iter=max_iter), graph, **options)
+    return _grouping(run(LabelPropagation(seed=seed, max_iter=max_iter), graph, **options))
+
+
+def modularity(
+    graph: Any,
+    communities: Grouping | Iterable[Iterable[Hashable]],
+    *,
+    weight: str | None = "weight",
+    resolution: float = 1.0,
+) -> float:
+    """Modularity of a partition of the vertices, equal to ``networkx.community.modularity``.
+
+    ``communities`` is a :class:`Grouping` (what :func:`label_propagation` returns) or sets of
+    original ids covering every vertex once. ``weight`` names the networkx edge attribute (None
+    ignores weights; an asapgraph ``Graph`` counts its own). A directed graph gets the directed
+    form, as in networkx.
+    """
+    if isinstance(graph, Graph) and not weight:
+        graph = graph.unweighted
+    graph = as_graph(graph, weight=weight)
+    if isinstance(communities, Result):
+        labels = communities.values
+    else:
+        labels = np.full(graph.n, -1, dtype=np.int64)
+        for number, community in enumerate(communities):
+            members = graph.dense_ids(community)
+            if np.any(labels[members] >= 0):
+                raise ValueError("communities must not overlap: a vertex is in two of them.")
+            labels[members] = number
+        if np.any(labels < 0):
+            raise ValueError("communities must cover every vertex of the graph.")
+    return partition_modularity(graph, labels, resolution)
+
+
+def _grouping(result: Result) -> Grouping:
+    return Grouping(result.values, result.graph, result.stats)
+
+
+def _damping(alpha: float | None, damping: float | None) -> float:
+    """networkx's ``alpha`` or asapgraph's ``damping``: one name for one parameter."""
+    if alpha is not None and damping is not None and alpha != damping:
+        raise TypeError("pagerank() got alpha and damping, two names for one parameter.")
+    chosen = alpha if alpha is not None else damping
+    return DEFAULT_DAMPING if chosen is None else chosen
+
+
+def _is_multigraph(graph: Any) -> bool:
+    """Whether ``graph`` is a networkx multigraph, whose parallel edges add up."""
+    return bool(getattr(graph, "is_multigraph", lambda: False)())

@@ -84,6 +84,25 @@ def build_csr(
     return indptr, indices, w
 
 
+def _sum_parallel(
+    src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None, n: int, *, directed: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One edge per vertex pair carrying the sum of its parallel edges (their count if unweighted).
+
+    An undirected pair is keyed by its ends in either order. ``weights`` stays None when no pair
+    repeats and the edges had no weights.
+    """
+    if not directed:
+        src, dst = np.minimum(src, dst), np.maximum(src, dst)
+    values = np.ones(src.size) if weights is None else weights
+    summed = sp.coo_array((values, (src, dst)), shape=(n, n)).tocsr()
+    summed.sum_duplicates()
+    summed = summed.tocoo()
+    repeated = summed.nnz < src.size
+    return (summed.row.astype(np.int64), summed.col.astype(np.int64),
+            summed.data if weights is not None or repeated else None)
+
+
 @dataclass(frozen=True, eq=False)
 class Graph:
     """A directed or undirected graph as CSR arrays (row v lists the targets of v's out-edges).
@@ -203,33 +222,30 @@ class Graph:
 
     @classmethod
     def from_networkx(cls, graph: nx.Graph, *, weight: str | None = None) -> Graph:
-        """Build from a networkx (Di)Graph; node labels become the original ids.
+        """Build from a networkx graph; node labels become the original ids.
 
         Integer labels give an int64 id array, any other hashable labels an object array.
-        Isolated nodes are kept. ``weight`` names the edge attribute to read (default: none).
+        Isolated nodes are kept. ``weight`` names the edge attribute to read (default: none;
+        an edge without it weighs 1). A ``MultiGraph``/``MultiDiGraph`` adds up its parallel
+        edges as networkx's matrices do: their weights, or their number when ``weight`` is None
+        (then the graph is unweighted if no pair repeats).
         """
         nodes: list[Hashable] = list(graph.nodes)
         position = {node: i for i, node in enumerate(nodes)}
         edges = graph.edges(data=weight, default=1.0) if weight else graph.edges()
-        src, dst, w = [], [], []
-        for edge in edges:
-            src.append(position[edge[0]])
-            dst.append(position[edge[1]])
-            if weight:
-                w.append(edge[2])
+        src = np.fromiter((position[edge[0]] for edge in edges), np.int64, len(edges))
+        dst = np.fromiter((position[edge[1]] for edge in edges), np.int64, len(edges))
+        w = np.fromiter((edge[2] for edge in edges), np.float64, len(edges)) if weight else None
+        directed = graph.is_directed()
+        if graph.is_multigraph():
+            src, dst, w = _sum_parallel(src, dst, w, len(nodes), directed=directed)
         integer = (int, np.integer)
         if all(isinstance(node, integer) and not isinstance(node, bool) for node in nodes):
             ids = np.asarray(nodes, dtype=np.int64)
         else:
             ids = np.empty(len(nodes), dtype=object)
             ids[:] = nodes
-        return cls.from_dense_edges(
-            np.asarray(src, dtype=np.int64),
-            np.asarray(dst, dtype=np.int64),
-            ids,
-            np.asarray(w, dtype=np.float64) if weight else None,
-            directed=graph.is_directed(),
-        )
+        return cls.from_dense_edges(src, dst, ids, w, directed=directed)
 
     # ------------------------------------------------------------------ sizes
     @property
