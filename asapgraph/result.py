@@ -53,10 +53,16 @@ class Grouping(Result):
     Each vertex's value is the label of its group (the smallest original id in it).
     """
 
-    def sets(self) -> list[set[Hashable]]:
-        """The groups as sets of original ids, largest first (ties: by label), as networkx's
-        ``connected_components`` and ``label_propagation_communities`` give them."""
+    def sets(self, order: str = "size") -> list[set[Hashable]]:
+        """The groups as sets of original ids, as networkx's ``connected_components`` gives them.
+
+        ``order``: 'size' puts the largest first (ties: by label); 'vertex' puts them in the
+        order of each group's first vertex in the graph (networkx's order).
+        """
+        checks.choice("order", order, ("size", "vertex"))
         _, members = self._members()
+        if order == "vertex":
+            members.sort(key=lambda group: group[0])  # a group's dense ids come sorted
         return [set(self.graph.ids[group].tolist()) for group in members]
 
     def sizes(self) -> dict[Hashable, int]:
