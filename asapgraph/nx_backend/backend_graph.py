@@ -15,8 +15,9 @@ class BackendGraph:
     """A networkx graph converted once for asapgraph, keeping the original for node lookups.
 
     ``graph`` carries the weights of the edge attribute ``weight`` (parallel edges added up, as
-    networkx's matrices do). networkx caches this conversion on the original graph, per edge
-    attribute, so repeated calls on one graph convert it once.
+    networkx's matrices do). networkx caches this conversion on the original graph, so repeated
+    calls convert it once; but it may hand a graph converted with one attribute to a call that
+    asks for none, so a function that reads weights asks :meth:`weighted_by` for its own.
     """
 
     __networkx_backend__ = "asapgraph"
@@ -26,6 +27,13 @@ class BackendGraph:
         self.weight = weight
         self.graph = Graph.from_networkx(original, weight=weight)
         self.nodes: list[Hashable] = list(original)  # in the order of the graph's dense ids
+        self._by_weight = {weight: self.graph}
+
+    def weighted_by(self, weight: str | None) -> Graph:
+        """The graph with the weights of edge attribute ``weight`` (None: none, or counts)."""
+        if weight not in self._by_weight:
+            self._by_weight[weight] = Graph.from_networkx(self.original, weight=weight)
+        return self._by_weight[weight]
 
     def is_directed(self) -> bool:
         """As the original graph (networkx's decorators ask)."""

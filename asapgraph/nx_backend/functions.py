@@ -43,14 +43,15 @@ def pagerank(
     """networkx's ``pagerank``; ``PowerIterationFailedConvergence`` after ``max_iter`` rounds."""
     if len(G) == 0:
         return {}
+    graph = G.weighted_by(weight)
     personalization = _on_graph(G, personalization)
     if personalization is not None and sum(personalization.values()) == 0:
         raise ZeroDivisionError("personalization vector sums to zero")  # as networkx
     try:
         result = api.pagerank(
-            G.graph, alpha=alpha, tol=tol, max_iter=max_iter, personalization=personalization,
+            graph, alpha=alpha, tol=tol, max_iter=max_iter, personalization=personalization,
             nstart=_on_graph(G, nstart), dangling=_on_graph(G, dangling),
-            weight=True if G.graph.weighted else None, **run_options(),
+            weight=True if graph.weighted else None, **run_options(),
         )
     except ConvergenceError:
         raise nx.PowerIterationFailedConvergence(max_iter) from None
