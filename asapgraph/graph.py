@@ -92,6 +92,8 @@ def _sum_parallel(
     An undirected pair is keyed by its ends in either order. ``weights`` stays None when no pair
     repeats and the edges had no weights.
     """
+    import scipy.sparse as sp
+
     if not directed:
         src, dst = np.minimum(src, dst), np.maximum(src, dst)
     values = np.ones(src.size) if weights is None else weights

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 
 import networkx as nx
 import pytest
@@ -95,3 +98,14 @@ def test_snap_graph_through_the_backend() -> None:
     assert sum(abs(got[v] - expected[v]) for v in graph) < 1e-6
     components = list(nx.weakly_connected_components(graph, backend="asapgraph"))
     assert components == list(nx.weakly_connected_components(graph))  # same sets, same order
+
+
+def test_importing_networkx_loads_only_the_backend_description() -> None:
+    """networkx reads every backend's info at import: asapgraph's must not load the engine."""
+    code = ("import json, sys, networkx\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('asapgraph', "
+            "'numpy', 'scipy')))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert loaded == ["asapgraph", "asapgraph.nx_backend", "asapgraph.nx_backend.info"]
