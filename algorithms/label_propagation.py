@@ -70,6 +70,11 @@ class LabelPropagation(VertexProgram):
     max_iter : int
         Rounds after which the run stops even if some vertex could still improve. Label
         propagation is a heuristic (networkx has no cap), so stopping there is not an error.
+    weighted : bool
+        Count each neighbour by its edge weight (1 on an unweighted graph) instead of once, and
+        on a directed graph add up both directions (u → v and v → u count w_uv + w_vu, a
+        self-loop twice), as networkx's weighted and fast label propagation do. Weights should
+        be positive.
 
     Notes
     -----
@@ -84,14 +89,23 @@ class LabelPropagation(VertexProgram):
     combine: ClassVar[str] = "replace"
     must_converge: ClassVar[bool] = False
 
-    def __init__(self, seed: int = 0, max_iter: int = DEFAULT_MAX_ITER) -> None:
+    def __init__(
+        self, seed: int = 0, max_iter: int = DEFAULT_MAX_ITER, *, weighted: bool = False
+    ) -> None:
         self.seed = checks.non_negative_int("seed", seed)
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
+        self.weighted = bool(weighted)
         lpa_kernel.load()  # before an engine forks its workers: they inherit the compiled round
 
     def matrix(self, graph: Graph) -> Graph:
-        """Communities ignore direction: pull from the symmetrised adjacency."""
-        return graph.symmetric
+        """Communities ignore direction: pull from the symmetrised adjacency (weights summed)."""
+        if not self.weighted:
+            return graph.symmetric
+        if not graph.directed:
+            return graph
+        adjacency = graph.adjacency
+        return Graph.from_scipy(adjacency + adjacency.T, directed=False, weighted=True,
+                                ids=graph.ids)
 
     def init(self, block: Block) -> np.ndarray:
         """Every vertex, owned or ghost, starts alone under its own dense id, at round 0."""
@@ -109,7 +123,7 @@ class LabelPropagation(VertexProgram):
         if chunk.indices.size == 0:
             return 0.0
         return float(label_round(values, block.vertices, chunk.indptr, chunk.indices, chunk.lo,
-                                 self.seed))
+                                 self.seed, chunk.weights if self.weighted else None))
 
     def converged(self, total_change: float, total_norm: float, n_total: int) -> bool:
         """Done when every vertex holds one of its most frequent neighbour labels."""

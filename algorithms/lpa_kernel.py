@@ -86,26 +86,30 @@ def load() -> None:
 
 
 def label_round(values: np.ndarray, vertices: np.ndarray, indptr: np.ndarray,
-                indices: np.ndarray, lo: int, seed: int) -> int:
+                indices: np.ndarray, lo: int, seed: int, weights: np.ndarray | None = None) -> int:
     """Move rows ``lo:`` (``indptr``/``indices`` rebased) one round; returns how many count.
 
-    A row with neighbours counts their labels of the round before. If its own label is among the
-    most frequent, it keeps it (settled). Otherwise it takes the most frequent label (ties: the
-    largest) when every neighbour holding that label was settled in the round before, or when
-    the row itself was settled in the two rounds before, or else on a coin (:func:`coin`). The
-    count is the rows that were not settled, plus those that read a neighbour one round ahead
-    whose label has changed since: a round that counts 0 has checked the labels it leaves behind.
+    A row with neighbours counts their labels of the round before, each neighbour by the weight
+    of its entry (``weights``, aligned with ``indices``) or by 1. Weighted counts are float
+    sums, so two labels tie exactly when their weights add up exactly (integers, halves...).
+    If its own label is among the most frequent, it keeps it (settled). Otherwise it takes the
+    most frequent label (ties: the largest) when every neighbour holding that label was settled
+    in the round before, or when the row itself was settled in the two rounds before, or else
+    on a coin (:func:`coin`). The count is the rows that were not settled, plus those that read
+    a neighbour one round ahead whose label has changed since: a round that counts 0 has checked
+    the labels it leaves behind.
     A row that read a lagging neighbour (a stale ghost) is not marked settled, since what it
     checked may be out of date. Rows without neighbours keep their state.
     """
     kernel = accelerate.compiled(_kernel)
     if kernel is None:
-        return _numpy_round(values, vertices, indptr, indices, lo, seed)
-    return _numba_round(kernel, values, vertices, indptr, indices, lo, seed)
+        return _numpy_round(values, vertices, indptr, indices, lo, seed, weights)
+    return _numba_round(kernel, values, vertices, indptr, indices, lo, seed, weights)
 
 
 def _numpy_round(values: np.ndarray, vertices: np.ndarray, indptr: np.ndarray,
-                 indices: np.ndarray, lo: int, seed: int) -> int:
+                 indices: np.ndarray, lo: int, seed: int,
+                 weights: np.ndarray | None = None) -> int:
     import scipy.sparse as sp  # imported where used: the command line starts without it
 
     degree = np.diff(indptr)
@@ -126,14 +130,16 @@ def _numpy_round(values: np.ndarray, vertices: np.ndarray, indptr: np.ndarray,
     unsettled = np.where(ahead, seen & WAS_SETTLED, seen & SETTLED) == 0
     changed = np.logical_or.reduceat(ahead & (previous != current), indptr[present])
     # Count each row's labels: scipy sorts each row's labels and merges repeats, leaving one
-    # entry per (row, label) holding count << 32 | how many holders were not settled.
+    # entry per (row, label) holding weight + 1j·(holders not settled): both sums in one pass
+    # (the imaginary part counts exactly, as does the real part of unit weights).
     n_labels = int(max(current.max(), previous.max())) + 1
     dtype = index_dtype(max(n_labels, indices.size + 1))
-    counts = sp.csr_array(((unsettled + (1 << 32)).astype(np.int64), label.astype(dtype),
+    weight = 1.0 if weights is None else weights
+    counts = sp.csr_array((weight + 1j * unsettled, label.astype(dtype),
                            indptr.astype(dtype)),  # a copy: sum_duplicates rewrites indptr
                           (degree.size, n_labels))
     counts.sum_duplicates()
-    run_label, count, unsettled = counts.indices, counts.data >> 32, counts.data & 0xFFFFFFFF
+    run_label, count, unsettled = counts.indices, counts.data.real, counts.data.imag
     starts = counts.indptr[present]
     row_of_run = np.repeat(np.arange(present.size), np.diff(counts.indptr)[present])
     top = np.maximum.reduceat(count, starts)
@@ -156,18 +162,25 @@ def _numpy_round(values: np.ndarray, vertices: np.ndarray, indptr: np.ndarray,
 
 
 def _numba_round(kernel: Callable[..., int], values: np.ndarray, vertices: np.ndarray,
-                 indptr: np.ndarray, indices: np.ndarray, lo: int, seed: int) -> int:
+                 indptr: np.ndarray, indices: np.ndarray, lo: int, seed: int,
+                 weights: np.ndarray | None = None) -> int:
     indptr = indptr.astype(np.int64, copy=False)
+    weighted = weights is not None
+    weights = weights if weighted else _NO_WEIGHTS
     scratch = _SCRATCH
     while True:
-        counted = kernel(indptr, indices, values, vertices, lo, salt(seed), ODDS, *scratch)
+        counted = kernel(indptr, indices, values, vertices, lo, salt(seed), ODDS, weights,
+                         weighted, *scratch)
         if counted >= 0:
             return counted
         scratch = _grow_scratch(values, indptr)  # a label or a row past the scratch arrays
 
 
-# This process's scratch: counts by label (zero between rows), one row's labels, the new states.
-_SCRATCH = [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+_NO_WEIGHTS = np.zeros(0)
+# This process's scratch: weight by label and whether a holder of it was not settled (both zero
+# between rows), one row's labels, the new states.
+_SCRATCH = [np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64)]
 
 
 def _grow_scratch(values: np.ndarray, indptr: np.ndarray) -> list[np.ndarray]:
@@ -176,9 +189,11 @@ def _grow_scratch(values: np.ndarray, indptr: np.ndarray) -> list[np.ndarray]:
     Labels are dense vertex ids, but a block does not know the number of vertices, so the count
     array is sized by the largest label in sight, and grown again if a merge brings a larger one.
     """
-    counts, row, out = _SCRATCH
-    labels = int(max(values.max() >> LABEL_SHIFT, ((values >> PREV_SHIFT) & LABEL_MASK).max()))
-    _SCRATCH[:] = [np.zeros(max(counts.size, labels + 1), dtype=np.int64),
+    counts, unsettled, row, out = _SCRATCH
+    labels = max(counts.size, unsettled.size,
+                 int(max(values.max() >> LABEL_SHIFT,
+                         ((values >> PREV_SHIFT) & LABEL_MASK).max())) + 1)
+    _SCRATCH[:] = [np.zeros(labels), np.zeros(labels, dtype=np.int64),
                    np.zeros(max(row.size, int(np.diff(indptr).max())), dtype=np.int64),
                    np.zeros(max(out.size, indptr.size - 1), dtype=np.int64)]
     return _SCRATCH
@@ -190,16 +205,20 @@ def _warm_up() -> None:
     indptr = np.array([0, 2, 4, 6])
     for dtype in (np.int32, np.int64):
         label_round(values.copy(), np.arange(3), indptr, np.array([1, 2, 0, 2, 0, 1], dtype), 0, 0)
+        label_round(values.copy(), np.arange(3), indptr, np.array([1, 2, 0, 2, 0, 1], dtype), 0, 0,
+                    np.ones(6))
 
 
-def _kernel(indptr, indices, values, vertices, lo, seed_salt, odds, counts, row_labels, out):
+def _kernel(indptr, indices, values, vertices, lo, seed_salt, odds, weights, weighted, counts,
+            unsettled_by_label, row_labels, out):
     """The numba round (compiled by ``accelerate``); -1 when the scratch is too small.
 
     The rules of :func:`label_round`, row by row. A row that was settled, whose neighbours are
     all at its clock and did not change label in their last round, stays settled without
-    counting. Otherwise: count labels (``counts[label]`` holds twice the count, plus 1 once a
-    holder was not settled) while keeping the largest ``count << LABEL_BITS | label``, read the
-    own label's count and the chosen label's flag, and clear the counts.
+    counting. Otherwise: count labels (``counts[label]`` sums the weights, or 1 per neighbour;
+    ``unsettled_by_label[label]`` is 1 once a holder was not settled) while keeping the largest
+    count (ties: the largest label), read the own label's count and the chosen label's flag,
+    and clear both arrays.
     """
     size = counts.size
     rows = indptr.size - 1
@@ -228,7 +247,8 @@ def _kernel(indptr, indices, values, vertices, lo, seed_salt, odds, counts, row_
             if stable:
                 out[i] = own << LABEL_SHIFT | own << PREV_SHIFT | SETTLED | tick
                 continue
-        top = 0
+        top = 0.0
+        largest = -1
         changed = lagging = False
         for j in range(start, stop):
             seen = values[indices[j]]
@@ -241,18 +261,22 @@ def _kernel(indptr, indices, values, vertices, lo, seed_salt, odds, counts, row_
             changed |= ahead and previous != current
             if label >= size:
                 for k in range(j - start):
-                    counts[row_labels[k]] = 0
+                    counts[row_labels[k]] = 0.0
+                    unsettled_by_label[row_labels[k]] = 0
                 return -1
             row_labels[j - start] = label
-            entry = (counts[label] + 2) | unsettled
-            counts[label] = entry
-            top = max(top, (entry >> 1) << LABEL_BITS | label)
-        own_count = counts[own] >> 1 if own < size else 0
-        largest = top & LABEL_MASK
-        holders_settled = (counts[largest] & 1) == 0
+            count = counts[label] + (weights[j] if weighted else 1.0)
+            counts[label] = count
+            if unsettled:
+                unsettled_by_label[label] = 1
+            if largest < 0 or count > top or (count == top and label > largest):
+                top, largest = count, label
+        own_count = counts[own] if own < size else 0.0
+        holders_settled = unsettled_by_label[largest] == 0
         for k in range(stop - start):
-            counts[row_labels[k]] = 0
-        if own_count >= top >> LABEL_BITS:
+            counts[row_labels[k]] = 0.0
+            unsettled_by_label[row_labels[k]] = 0
+        if own_count >= top:
             out[i] = own << LABEL_SHIFT | own << PREV_SHIFT | (0 if lagging else SETTLED) | tick
             counted += changed
             continue

@@ -171,18 +171,28 @@ def connected_components(graph: Any, **options: Any) -> Grouping:
 
 
 def label_propagation(
-    graph: Any, *, seed: int = 0, max_iter: int = 100, **options: Any
+    graph: Any,
+    *,
+    seed: int = 0,
+    max_iter: int = 100,
+    weight: str | bool | None = None,
+    **options: Any,
 ) -> Grouping:
     """Communities by label propagation; each vertex labelled with its community's smallest id.
 
     ``seed`` drives the tie-breaking coin (and the engine's sampling): a fixed seed and worker
     count give the same labels on every BSP run. Hitting ``max_iter`` stops the run without an
-    error (``Result.converged`` says so). ``.sets()`` gives the communities as networkx does.
-    Other options: see :func:`run`.
+    error (``Result.converged`` says so). ``weight`` counts each neighbour by that networkx edge
+    attribute (True: a ``Graph``'s own weights; parallel edges of a multigraph add up) as
+    networkx's ``asyn_lpa_communities(weight=...)`` does, both directions adding up on a
+    directed graph; None counts each neighbour once. ``.sets()`` gives the communities as
+    networkx does. Other options: see :func:`run`.
     """
     check_options("label_propagation", options)
     options.setdefault("seed", seed)
-    return _grouping(run(LabelPropagation(seed=seed, max_iter=max_iter), graph, **options))
+    graph = as_graph(graph, weight=weight if isinstance(weight, str) else None)
+    program = LabelPropagation(seed=seed, max_iter=max_iter, weighted=bool(weight))
+    return _grouping(run(program, graph, **options))
 
 
 def modularity(

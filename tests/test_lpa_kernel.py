@@ -28,10 +28,11 @@ def _numba() -> None:
     require_numba()
 
 
-def states(graph: Graph, seed: int, path: str, monkeypatch: pytest.MonkeyPatch, **options):
+def states(graph: Graph, seed: int, path: str, monkeypatch: pytest.MonkeyPatch,
+           weighted: bool = False, **options):
     """Final states (and rounds) of a run with the numba (``"1"``) or numpy (``"0"``) round."""
     monkeypatch.setenv(accelerate.SWITCH, path)
-    program = LabelPropagation(seed=seed)
+    program = LabelPropagation(seed=seed, weighted=weighted)
     if "parts" in options:
         solution = solve_blocks(program, graph, **options)
     else:
@@ -88,6 +89,37 @@ def test_numba_and_numpy_runs_agree_on_small_graphs(index: int, monkeypatch) -> 
         assert np.array_equal(fast, slow), seed
 
 
+def weighted(graph: Graph, seed: int) -> Graph:
+    """The same edges with weights that add up exactly (halves), symmetric when undirected."""
+    rng = np.random.default_rng(seed)
+    adjacency = graph.adjacency
+    adjacency.data = rng.integers(1, 7, adjacency.nnz) / 2
+    if not graph.directed:
+        adjacency = (adjacency + adjacency.T) / 2  # halves of halves: still exact
+    return Graph.from_scipy(adjacency, directed=graph.directed, weighted=True, ids=graph.ids)
+
+
+@pytest.mark.parametrize("index", range(7), ids=["K3,4", "star", "path", "loops+isolated",
+                                                 "karate", "edgeless", "repeated"])
+def test_weighted_runs_agree_on_small_graphs(index: int, monkeypatch) -> None:
+    graph = weighted(small_graphs()[index], index)
+    for seed in range(4):
+        fast, rounds = states(graph, seed, "1", monkeypatch, weighted=True)
+        slow, slow_rounds = states(graph, seed, "0", monkeypatch, weighted=True)
+        assert rounds == slow_rounds
+        assert np.array_equal(fast, slow), seed
+
+
+def test_weighted_runs_agree_on_a_snap_graph(monkeypatch) -> None:
+    graph = weighted(load_snap("ca-GrQc.txt"), 1)
+    fast, rounds = states(graph, 2, "1", monkeypatch, weighted=True)
+    slow, slow_rounds = states(graph, 2, "0", monkeypatch, weighted=True)
+    assert rounds == slow_rounds > 3
+    assert np.array_equal(fast, slow)
+    unweighted, _ = states(graph, 2, "1", monkeypatch)
+    assert not np.array_equal(fast, unweighted)  # the weights did change the run
+
+
 def random_states(block, rng: np.random.Generator, clock: int) -> np.ndarray:
     """Labels from a few values (ties), any flags, and neighbours up to 2 rounds off ``clock``."""
     n = block.vertices.size
@@ -106,25 +138,26 @@ def test_one_round_agrees_on_random_states(clock: int, monkeypatch) -> None:
     (chunk,) = block.chunks(1)
     for trial in range(20):
         values = random_states(block, rng, clock)
+        weights = None if trial % 2 else rng.integers(1, 5, chunk.indices.size) / 2
         results = []
         for path in ("1", "0"):
             monkeypatch.setenv(accelerate.SWITCH, path)
             moved = values.copy()
             counted = lpa_kernel.label_round(moved, block.vertices, chunk.indptr, chunk.indices,
-                                             chunk.lo, trial)
+                                             chunk.lo, trial, weights)
             results.append((counted, moved))
         assert results[0][0] == results[1][0] > 0
         assert np.array_equal(results[0][1], results[1][1])
 
 
 def test_scratch_grows_for_labels_and_rows_it_has_not_seen(monkeypatch) -> None:
-    monkeypatch.setattr(lpa_kernel, "_SCRATCH", [np.zeros(2, dtype=np.int64)] * 3)
+    monkeypatch.setattr(lpa_kernel, "_SCRATCH", [np.zeros(2)] + [np.zeros(2, dtype=np.int64)] * 3)
     graph = Graph.from_networkx(nx.barabasi_albert_graph(400, 3, seed=1))
     fast, _ = states(graph, 0, "1", monkeypatch)
     slow, _ = states(graph, 0, "0", monkeypatch)
     assert np.array_equal(fast, slow)
-    counts, row, _ = lpa_kernel._SCRATCH
-    assert counts.size >= 400
+    counts, unsettled, row, _ = lpa_kernel._SCRATCH
+    assert counts.size == unsettled.size >= 400
     assert row.size == max(graph.symmetric.out_degree)
 
 

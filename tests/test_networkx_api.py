@@ -157,3 +157,38 @@ def test_grouping_of_an_empty_graph() -> None:
     result = asapgraph.connected_components(Graph.from_edges([], []))
     assert (result.sets(), result.sizes(), len(result)) == ([], {}, 0)
     assert np.asarray(result.values).size == 0
+
+
+def weighted_grqc() -> nx.Graph:
+    """ca-GrQc with weights 1..4 that favour some ties over others (a fixed draw)."""
+    graph = snap_networkx("ca-GrQc.txt")
+    rng = random.Random(7)
+    for u, v in graph.edges():
+        graph[u][v]["weight"] = rng.choice((1.0, 2.0, 3.0, 4.0))
+    return graph
+
+
+def test_weighted_label_propagation_follows_networkx_rule(engine) -> None:
+    """Every vertex ends holding a label of greatest weight around it, as in networkx."""
+    graph = weighted_grqc()
+    result = asapgraph.label_propagation(graph, weight="weight", engine=engine)
+    assert result.converged
+    label = result.to_dict()
+    for v in graph:
+        if graph[v]:
+            by_label: dict = {}
+            for u, data in graph[v].items():
+                by_label[label[u]] = by_label.get(label[u], 0.0) + data["weight"]
+            assert by_label.get(label[v], 0.0) == max(by_label.values()), v
+    unweighted = asapgraph.label_propagation(graph, engine=engine)
+    assert unweighted.sets() != result.sets()  # the weights did count
+    expected = nx.community.modularity(
+        graph, nx.community.asyn_lpa_communities(graph, weight="weight", seed=1))
+    assert asapgraph.modularity(graph, result) > expected - 0.03
+
+
+def test_weighted_label_propagation_is_the_same_on_three_workers(engine) -> None:
+    graph = weighted_grqc()
+    one = asapgraph.label_propagation(graph, weight="weight", seed=4)
+    three = asapgraph.label_propagation(graph, weight="weight", seed=4, workers=3)
+    assert one.sets() == three.sets()

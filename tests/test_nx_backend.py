@@ -76,18 +76,27 @@ def test_refused_input_names_the_reason_or_falls_back() -> None:
     graph = nx.DiGraph([(0, 1), (1, 2), (2, 0), (3, 4)])
     with pytest.raises(NotImplementedError, match="asyn_lpa_communities"):
         list(nx.community.asyn_lpa_communities(graph, backend="asapgraph"))
+    unweighted = nx.Graph(graph)
+    nx.set_edge_attributes(unweighted, 0, "weight")
+    with pytest.raises(NotImplementedError, match="fast_label_propagation_communities"):
+        nx.community.fast_label_propagation_communities(unweighted, weight="weight",
+                                                        backend="asapgraph")
     with nx.config(backend_priority=["asapgraph"], fallback_to_nx=True):
         communities = list(nx.community.asyn_lpa_communities(graph, seed=1))
     assert {frozenset(c) for c in communities} == {frozenset({0, 1, 2}), frozenset({3, 4})}
 
 
-def test_equal_weights_are_supported_by_label_propagation() -> None:
-    graph = nx.ring_of_cliques(6, 5)
-    nx.set_edge_attributes(graph, 2.5, "weight")
+def test_weights_decide_label_propagation() -> None:
+    """A path of four whose middle edge is light splits in two; weighted the other way, not."""
+    graph = nx.path_graph(4)
+    nx.set_edge_attributes(graph, {(0, 1): 3.0, (1, 2): 0.5, (2, 3): 3.0}, "weight")
     found = nx.community.asyn_lpa_communities(graph, weight="weight", seed=3,
                                               backend="asapgraph")
-    assert {frozenset(c) for c in found} == {frozenset(range(5 * i, 5 * i + 5))
-                                             for i in range(6)}
+    assert {frozenset(c) for c in found} == {frozenset({0, 1}), frozenset({2, 3})}
+    directed = nx.MultiDiGraph([(0, 1), (1, 0), (1, 2), (2, 3), (2, 3)])
+    found = nx.community.fast_label_propagation_communities(directed, seed=1,
+                                                            backend="asapgraph")
+    assert {frozenset(c) for c in found} == {frozenset({0, 1}), frozenset({2, 3})}
 
 
 def test_snap_graph_through_the_backend() -> None:

@@ -56,7 +56,8 @@ def start(workers: int, mode: str, folder: Path) -> subprocess.Popen:
         f"    nx.config.backends.asapgraph.mode = {mode!r}\n"
     )
     env = {**os.environ, "NETWORKX_TEST_BACKEND": "asapgraph", "NETWORKX_FALLBACK_TO_NX": "1",
-           "PYTHONPATH": str(folder), "ASAPGRAPH_NUMBA": "0"}  # tiny graphs: skip numba's load
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])),
+           "ASAPGRAPH_NUMBA": "0"}  # tiny graphs: skip numba's load
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                "-p", "asapgraph_config", "--rootdir", str(folder), "--log-level=DEBUG",
                "-o", "junit_logging=all", f"--junitxml={folder / 'report.xml'}",

@@ -91,21 +91,23 @@ is_weakly_connected = is_connected
 
 def label_propagation_communities(G: BackendGraph) -> Iterable[set[Hashable]]:
     """Communities as networkx returns them here: a dict's values view of sets."""
-    return dict(enumerate(_communities(G, 0))).values()
+    return dict(enumerate(_communities(G, 0, None, weighted=False))).values()
 
 
 def asyn_lpa_communities(
     G: BackendGraph, weight: str | None = None, seed: random.Random | None = None
 ) -> Generator[set[Hashable], None, None]:
-    """A generator of communities; ``seed`` (networkx's random state) seeds asapgraph's run."""
-    return (community for community in _communities(G, _seed(seed)))
+    """A generator of communities; each neighbour counts once, or by its ``weight``."""
+    communities = _communities(G, _seed(seed), weight, weighted=weight is not None)
+    return (community for community in communities)
 
 
 def fast_label_propagation_communities(
     G: BackendGraph, *, weight: str | None = None, seed: random.Random | None = None
 ) -> Generator[set[Hashable], None, None]:
-    """A generator of communities; ``seed`` (networkx's random state) seeds asapgraph's run."""
-    return (community for community in _communities(G, _seed(seed)))
+    """A generator of communities; a neighbour counts once per edge in either direction (or by
+    the edges' ``weight``), as networkx's fast label propagation counts."""
+    return (community for community in _communities(G, _seed(seed), weight, weighted=True))
 
 
 def _grouping(G: BackendGraph) -> api.Grouping:
@@ -116,10 +118,14 @@ def _components(G: BackendGraph) -> list[set[Hashable]]:
     return _grouping(G).sets(order="vertex") if len(G) else []
 
 
-def _communities(G: BackendGraph, seed: int) -> list[set[Hashable]]:
+def _communities(
+    G: BackendGraph, seed: int, weight: str | None, *, weighted: bool
+) -> list[set[Hashable]]:
     if len(G) == 0:
         return []
-    return api.label_propagation(G.graph, seed=seed, **run_options()).sets(order="vertex")
+    graph = G.weighted_by(weight)
+    result = api.label_propagation(graph, seed=seed, weight=weighted or None, **run_options())
+    return result.sets(order="vertex")
 
 
 def _seed(seed: random.Random | None) -> int:

@@ -25,9 +25,11 @@ FUNCTIONS = {
     "with a most frequent neighbour label, as in networkx, but vertices move in rounds with a "
     "seeded coin instead of networkx's colouring, so communities may differ.",
     "asyn_lpa_communities": "asapgraph's seeded label propagation (see "
-    "label_propagation_communities); unweighted or equal weights, undirected graphs.",
+    "label_propagation_communities), each neighbour counted once or by its positive weight; "
+    "undirected graphs only (networkx's reads the out-neighbours of a directed one).",
     "fast_label_propagation_communities": "asapgraph's seeded label propagation (see "
-    "label_propagation_communities); unweighted or equal weights, no parallel edges.",
+    "label_propagation_communities), counting parallel edges, both directions and positive "
+    "weights as networkx does.",
 }
 
 
