@@ -1,10 +1,9 @@
 """How the backend takes part in networkx's own test-suite (``NETWORKX_TEST_BACKEND=asapgraph``).
 
 networkx calls ``on_start_tests`` with the collected items. Two kinds of test are declared
-unsupported, each with its reason: those listed in ``UNSUPPORTED`` are marked as expected
-failures here (not strict: some pass in some configurations), and a call that ``can_run``
-refuses (an input asapgraph would not answer as networkx does) becomes an expected failure at
-that point instead of quietly running networkx's
+unsupported, each with its reason: those listed in ``UNSUPPORTED`` are marked as strict
+expected failures here, and a call that ``can_run`` refuses (an input asapgraph would not answer
+as networkx does) becomes an expected failure at that point instead of quietly running networkx's
 own code. networkx's helper functions the backend does not provide (graph generators,
 ``google_matrix``...) still run on networkx when the suite allows falling back.
 """
@@ -13,27 +12,22 @@ from __future__ import annotations
 
 from typing import Any
 
-# test id (from inside the networkx package) → why asapgraph does not give networkx's answer
-UNSUPPORTED: dict[str, str] = {
-    f"algorithms/link_analysis/tests/test_pagerank.py::{cls}::test_pagerank[pagerank]": (
-        "in BSP, asapgraph's PageRank needs more than networkx's max_iter=100 rounds from a "
-        "random nstart (its linear-system form shrinks the start's error by alpha per round; "
-        "an ASAP run may make it): the faster formulation is issue 10"
-    )
-    for cls in ("TestPageRank", "TestPageRankScipy")
-}
+# test id (from inside the networkx package) → why asapgraph does not give networkx's answer.
+# Empty since PageRank's power form (issue 10) converges from a random nstart within networkx's
+# max_iter, as networkx's test_pagerank asks; an entry here is a strict expected failure.
+UNSUPPORTED: dict[str, str] = {}
 _running: list[bool] = []  # non-empty once networkx's test-suite has started with the backend
 
 
 def on_start_tests(items: list[Any]) -> None:
-    """Mark the tests of ``UNSUPPORTED`` as expected failures; enter test mode."""
+    """Mark the tests of ``UNSUPPORTED`` as strict expected failures; enter test mode."""
     import pytest
 
     _running.append(True)
     for item in items:
         reason = UNSUPPORTED.get(_test_id(item))
         if reason is not None:
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 def refuse(name: str, reason: str) -> str:
