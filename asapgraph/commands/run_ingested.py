@@ -29,8 +29,9 @@ def handle(args: argparse.Namespace) -> int:
     options = engine_options(args)
     from mpi4py import MPI  # the mpi extra: present once engine_options joined the job
 
-    from asapgraph.engine.mpi_distributed import run_ingested, write_at_offsets
+    from asapgraph.engine.mpi_distributed import pull_view, run_ingested, write_at_offsets
     from asapgraph.engine.mpi_runner import abort, check_workers
+    from asapgraph.engine.rounds import make_spec
 
     comm = MPI.COMM_WORLD
     check_workers(options["workers"], comm.Get_size())
@@ -39,6 +40,8 @@ def handle(args: argparse.Namespace) -> int:
     settings = {key: value for key, value in options.items()
                 if key not in ("workers", "order", "transport")}
     program = make_program(args)
+    pull_view(program)  # options every rank refuses alike: one line, before any message
+    make_spec(program, comm.Get_size(), **settings)
     try:
         cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())
         done = run_ingested(comm, Path(args.graph), program, directed=args.directed,
@@ -48,7 +51,7 @@ def handle(args: argparse.Namespace) -> int:
             header = (f"{args.algorithm} on {args.graph}: original_id\tvalue "
                       f"(mode={args.mode}, workers={args.workers})")
             write_at_offsets(comm, out, done.ids, done.values, header)
-    except (GraphFormatError, ConvergenceError, ValueError):
+    except (GraphFormatError, ConvergenceError):
         raise  # raised alike on every rank (a collective decided it): one line, every rank exits
     except BaseException as failure:
         if comm.Get_size() == 1:

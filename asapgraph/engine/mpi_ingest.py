@@ -31,6 +31,7 @@ from asapgraph.engine.mpi_shuffle import (
     bucket_counts,
     exscan,
     range_counts,
+    runs,
     sample_sort,
     splitters,
     unique_inverse,
@@ -180,8 +181,7 @@ def balanced_cut(comm: MPI.Comm, rows: np.ndarray, n: int) -> np.ndarray:
     """
     size = comm.Get_size()
     ranges = vertex_ranges(n, size)
-    distinct, inverse = unique_inverse(rows)
-    lengths = np.bincount(inverse, minlength=distinct.size).astype(np.int64)
+    distinct, lengths = runs(rows)
     counts = range_counts(distinct, ranges)
     got_rows, _ = alltoallv(comm, distinct, counts)
     got_lengths, _ = alltoallv(comm, lengths, counts)
@@ -221,8 +221,12 @@ def _owned_ids(comm: MPI.Comm, ids: np.ndarray, base: int, bounds: np.ndarray) -
 def out_weights(comm: MPI.Comm, columns: np.ndarray, weights: np.ndarray | None,
                 bounds: np.ndarray) -> np.ndarray:
     """Per owned vertex, the sum over its entries as a *column* (out-degree in the transpose)."""
-    distinct, inverse = unique_inverse(columns)
-    sums = np.bincount(inverse, weights, minlength=distinct.size).astype(np.float64)
+    if weights is None:
+        distinct, sums = runs(np.sort(columns))
+        sums = sums.astype(np.float64)
+    else:
+        distinct, inverse = unique_inverse(columns)
+        sums = np.bincount(inverse, weights, minlength=distinct.size)
     counts = range_counts(distinct, bounds)
     got, _ = alltoallv(comm, distinct.astype(np.int64), counts)
     got_sums, _ = alltoallv(comm, sums, counts)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from mpi4py import MPI
@@ -18,6 +20,7 @@ from asapgraph.graph import index_dtype
 from asapgraph.io.part_cache import PartCache
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def store_rows(comm: MPI.Comm, cache: PartCache, rows: RowBlock) -> bool:
@@ -64,25 +67,35 @@ def load_rows(comm: MPI.Comm, cache: PartCache) -> RowBlock | None:
         return None
     n = int(meta["n"])
     stored = np.asarray(meta["bounds"], dtype=np.int64)
-    damage = None
+    bounds = stored
+    if stored.size - 1 != size:  # another P: the same balanced cut, from the stored row lengths
+        ranges = vertex_ranges(n, size)
+        lengths = _checked(comm, cache, lambda: [
+            np.diff(piece["indptr"])
+            for piece in _slices(cache, meta, stored, int(ranges[rank]), int(ranges[rank + 1]))])
+        if lengths is None:
+            return None
+        row_nnz = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
+        bounds = cut_by_lengths(comm, row_nnz, n)
+    return _checked(comm, cache, lambda: _assemble(cache, meta, stored, bounds, rank))
+
+
+def _checked(comm: MPI.Comm, cache: PartCache, read: Callable[[], T]) -> T | None:
+    """``read()`` on every rank; None on every rank (and the entry removed) if any found damage.
+
+    The decision is one collective, so no rank goes on to the next collective alone.
+    """
     try:
-        if stored.size - 1 == size:
-            bounds = stored
-        else:  # another P: the same balanced cut, from the stored row lengths
-            ranges = vertex_ranges(n, size)
-            mine = _slices(cache, meta, stored, int(ranges[rank]), int(ranges[rank + 1]))
-            lengths = [np.diff(piece["indptr"]) for piece in mine]
-            row_nnz = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
-            bounds = cut_by_lengths(comm, row_nnz, n)
-        rows = _assemble(cache, meta, stored, bounds, rank)
+        result, damaged = read(), False
     except ValueError as error:
-        damage, rows = str(error), None
-    if comm.allreduce(damage is not None):
-        if rank == 0:
+        log.warning("partitioned cache: %s", error)
+        result, damaged = None, True
+    if comm.allreduce(damaged, op=MPI.LOR):
+        if comm.Get_rank() == 0:
             cache.remove()
         comm.Barrier()
         return None
-    return rows
+    return result
 
 
 def _slices(cache: PartCache, meta: dict, stored: np.ndarray, lo: int,

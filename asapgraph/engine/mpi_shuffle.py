@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 from mpi4py import MPI
 
+from asapgraph.graph import DENSE_REMAP_FACTOR
+
 # Regular samples per rank for the sample sort's splitters: the heaviest bucket then exceeds its
 # share by about 1/SAMPLES of the total (Shi & Schaeffer's regular sampling bound).
 SAMPLES = 128
@@ -79,30 +81,54 @@ def sample_sort(comm: MPI.Comm, keys: np.ndarray,
                 payloads: tuple[np.ndarray, ...] = ()) -> tuple[np.ndarray, list[np.ndarray]]:
     """This rank's slice of all ranks' ``keys`` sorted, with the payloads moved alongside.
 
-    Equal keys end on one rank. Within equal keys the order is by sending rank, then by the
-    order on that rank (a stable sort), so a payload recording input order survives.
+    Equal keys end on one rank. With payloads, within equal keys the order is by sending rank,
+    then by the order on that rank (a stable sort), so a payload recording input order survives;
+    without, the keys alone are sorted (several times faster than a stable argsort).
     """
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    payloads = tuple(payload[order] for payload in payloads)
-    del order
+    keys, payloads = _sorted(keys, payloads)
     if comm.Get_size() == 1:
         return keys, list(payloads)
     counts = bucket_counts(keys, splitters(comm, keys))
     keys, _ = alltoallv(comm, keys, counts)
-    moved = [alltoallv(comm, payload, counts)[0] for payload in payloads]
-    order = np.argsort(keys, kind="stable")  # a merge of P sorted runs
-    return keys[order], [payload[order] for payload in moved]
+    moved = tuple(alltoallv(comm, payload, counts)[0] for payload in payloads)
+    keys, moved = _sorted(keys, moved)  # a merge of P sorted runs
+    return keys, list(moved)
+
+
+def _sorted(keys: np.ndarray,
+            payloads: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    if not payloads:
+        return np.sort(keys), ()
+    order = np.argsort(keys, kind="stable")
+    return keys[order], tuple(payload[order] for payload in payloads)
+
+
+def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of sorted ``ordered`` and how many times each occurs."""
+    if ordered.size == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return ordered[starts], np.diff(np.append(starts, ordered.size))
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and each value's index among them (faster than ``np.unique``)."""
-    distinct = np.sort(values)
-    if distinct.size:
-        keep = np.empty(distinct.size, dtype=bool)
-        keep[0] = True
-        np.not_equal(distinct[1:], distinct[:-1], out=keep[1:])
-        distinct = distinct[keep]
+    """Sorted distinct values and each value's index among them (faster than ``np.unique``).
+
+    Values spanning a range not much larger than their count go through a lookup table (as
+    ``graph.remap_ids`` does); others through a sort and a binary search.
+    """
+    if values.size == 0:
+        return values.copy(), np.zeros(0, dtype=np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo < DENSE_REMAP_FACTOR * values.size + 1024:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[values - lo] = True
+        distinct = np.flatnonzero(present)
+        del present
+        table = np.zeros(hi - lo + 1, dtype=np.int64)
+        table[distinct] = np.arange(distinct.size)
+        return (distinct + lo).astype(values.dtype), table[values - lo]
+    distinct, _ = runs(np.sort(values))
     return distinct, np.searchsorted(distinct, values)
 
 

@@ -169,7 +169,10 @@ def parse_piece(path: Path, piece: bytes, columns: int) -> Edges:
 
     Errors number lines from the piece's start (the caller adds the lines before it).
     """
-    return _parse(path, piece, _Header(None, 0, columns))
+    skip = 0
+    if piece[:1] in (b"#", b"%"):  # a header: loadtxt's fast settings would reject it
+        skip = _read_header(io.BytesIO(piece), path).lines
+    return _parse(path, piece, _Header(None, skip, columns))
 
 
 def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
