@@ -2,7 +2,8 @@
 
 A plain edge-list file is cut into P byte ranges moved forward to line starts, so every line is
 parsed by exactly one rank; a rank reads its range in pieces of ``PIECE`` bytes (its text buffer)
-with the single-node reader's rules (``parse_piece``: comments, tabs or spaces, CRLF, weights).
+with the single-node reader's rules (``parse_piece``: comments, tabs or spaces, CRLF, weights;
+two-column pieces through the compiled ``parse_pairs`` when numba is installed).
 A folder holds part files (as Spark or Hadoop write them; .gz/.bz2 too), dealt to the ranks
 largest first, round-robin. The header (directed or not, 2 or 3 columns) is what the file, or the
 first part by name, says before its first edge.
@@ -26,6 +27,7 @@ from mpi4py import MPI
 from asapgraph.engine.mpi_shuffle import exscan
 from asapgraph.errors import GraphFormatError
 from asapgraph.io.edgelist import file_header, parse_piece, whole_text
+from asapgraph.io.pairs_kernel import parse_pairs
 
 # Bytes of text a rank parses at once: its text buffer (a piece ends at a line end).
 PIECE = 64 << 20
@@ -127,8 +129,10 @@ class _Parsed:
 
     def add(self, piece: bytes) -> bool:
         """Parse one piece; False once a bad line was met."""
+        pairs = parse_pairs(piece) if self.columns == 2 else None
         try:
-            src, dst, weights = parse_piece(self.path, piece, self.columns)
+            src, dst, weights = (*pairs, None) if pairs is not None else parse_piece(
+                self.path, piece, self.columns)
         except GraphFormatError as error:
             line = None if error.line is None else self.lines + error.line
             self.error = GraphFormatError(error.path, error.reason, line)
