@@ -71,7 +71,9 @@ def ingest(comm: MPI.Comm, source: Path, view: PullView, *, directed: bool | Non
     if directed is None:
         directed = edges.directed is not False
     weighted = view.weighted and edges.weights is not None
-    src, dst, ids, base, n = dense_ids(comm, edges.src, edges.dst)
+    ends = [edges.src, edges.dst]
+    edges.src = edges.dst = None  # dense_ids drops the original ids once it has them
+    src, dst, ids, base, n = dense_ids(comm, ends)
     text_bytes = edges.text_bytes
     weights = edges.weights if weighted else None
     order = edges.order if weighted else None
@@ -81,9 +83,11 @@ def ingest(comm: MPI.Comm, source: Path, view: PullView, *, directed: bool | Non
         src, dst = src[keep], dst[keep]
         weights = None if weights is None else weights[keep]
         order = None if order is None else order[keep]
-    keys, weights = _entries(comm, src, dst, n, weights, order,
+    pair = [src, dst]
+    del src, dst
+    keys, weights = _entries(comm, pair, n, weights, order,
                              both=view.name == "symmetric" or not directed)
-    del src, dst, order
+    del order
     bounds = balanced_cut(comm, keys // n if n else keys, n)
     counts = range_counts(keys, bounds * n)
     keys, _ = alltoallv(comm, keys, counts)
@@ -110,15 +114,18 @@ def ingest(comm: MPI.Comm, source: Path, view: PullView, *, directed: bool | Non
     return block, text_bytes
 
 
-def dense_ids(comm: MPI.Comm, src: np.ndarray,
-              dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """Dense ids of the edges' ends, numbered in sorted order of original ids over all ranks.
+def dense_ids(comm: MPI.Comm,
+              ends: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Dense ids of the edges' ends ``[src, dst]``, numbered in sorted order of original ids
+    over all ranks. The list is emptied as soon as the ids are joined (less memory at the peak).
 
     Returns (dense src, dense dst, this rank's slice of the sorted ids, its first dense id, n).
     """
-    distinct, inverse = unique_inverse(np.concatenate([src, dst]))
-    edges = src.size
-    del src, dst
+    edges = ends[0].size
+    joined = np.concatenate(ends)
+    ends.clear()
+    distinct, inverse = unique_inverse(joined)
+    del joined
     if comm.Get_size() == 1:
         mine, base = distinct, 0
         dense = np.arange(distinct.size, dtype=np.int64)
@@ -133,7 +140,7 @@ def dense_ids(comm: MPI.Comm, src: np.ndarray,
     return dense[:edges], dense[edges:], mine, base, n
 
 
-def _entries(comm: MPI.Comm, src: np.ndarray, dst: np.ndarray, n: int,
+def _entries(comm: MPI.Comm, pair: list[np.ndarray], n: int,
              weights: np.ndarray | None, order: np.ndarray | None,
              both: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """The pull matrix's entry keys ``row·n + col``, sorted across ranks, duplicates collapsed.
@@ -141,13 +148,18 @@ def _entries(comm: MPI.Comm, src: np.ndarray, dst: np.ndarray, n: int,
     Row v lists the sources of edges into v (the transpose); with ``both`` each edge also gives
     the reverse entry (an undirected graph, or the symmetric view).
     """
-    rows, cols = dst.astype(np.int64), src.astype(np.int64)
+    src, dst = pair
+    pair.clear()  # the dense ends go once the keys are made
+    count = src.size
+    keys = np.empty(2 * count if both else count, dtype=np.int64)
+    np.multiply(dst, n, out=keys[:count], dtype=np.int64)  # in place: no int64 row/col copies
+    keys[:count] += src
     if both:
-        rows, cols = np.concatenate([rows, cols]), np.concatenate([cols, rows])
+        np.multiply(src, n, out=keys[count:], dtype=np.int64)
+        keys[count:] += dst
         if weights is not None:
             weights, order = np.concatenate([weights, weights]), np.concatenate([order, order])
-    keys = rows * n + cols
-    del rows, cols
+    del src, dst
     if weights is None:
         keys, _ = sample_sort(comm, keys)
         return _last_of_each(keys), None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from mpi4py import MPI
 
-from asapgraph.graph import DENSE_REMAP_FACTOR
+from asapgraph.graph import DENSE_REMAP_FACTOR, index_dtype
 
 # Regular samples per rank for the sample sort's splitters: the heaviest bucket then exceeds its
 # share by about 1/SAMPLES of the total (Shi & Schaeffer's regular sampling bound).
@@ -81,6 +81,8 @@ def sample_sort(comm: MPI.Comm, keys: np.ndarray,
                 payloads: tuple[np.ndarray, ...] = ()) -> tuple[np.ndarray, list[np.ndarray]]:
     """This rank's slice of all ranks' ``keys`` sorted, with the payloads moved alongside.
 
+    ``keys`` is handed over: without payloads it is sorted in place.
+
     Equal keys end on one rank. With payloads, within equal keys the order is by sending rank,
     then by the order on that rank (a stable sort), so a payload recording input order survives;
     without, the keys alone are sorted (several times faster than a stable argsort).
@@ -98,7 +100,8 @@ def sample_sort(comm: MPI.Comm, keys: np.ndarray,
 def _sorted(keys: np.ndarray,
             payloads: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     if not payloads:
-        return np.sort(keys), ()
+        keys.sort()  # in place: the caller hands its keys over
+        return keys, ()
     order = np.argsort(keys, kind="stable")
     return keys[order], tuple(payload[order] for payload in payloads)
 
@@ -125,9 +128,9 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         present[values - lo] = True
         distinct = np.flatnonzero(present)
         del present
-        table = np.zeros(hi - lo + 1, dtype=np.int64)
+        table = np.zeros(hi - lo + 1, dtype=index_dtype(distinct.size))
         table[distinct] = np.arange(distinct.size)
-        return (distinct + lo).astype(values.dtype), table[values - lo]
+        return (distinct + lo).astype(values.dtype), table[values - lo if lo else values]
     distinct, _ = runs(np.sort(values))
     return distinct, np.searchsorted(distinct, values)
 
