@@ -95,8 +95,9 @@ def ingest(comm: MPI.Comm, source: Path, view: PullView, *, directed: bool | Non
         weights, _ = alltoallv(comm, weights, counts)
     rank = comm.Get_rank()
     lo, hi = int(bounds[rank]), int(bounds[rank + 1])
-    rows = keys // n - lo if n else keys
-    columns = keys - (rows + lo) * n
+    rows = keys // n
+    rows -= lo
+    columns = np.remainder(keys, n, out=keys)  # in place: no int64 temporaries per entry
     del keys
     indptr = np.zeros(hi - lo + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=hi - lo), out=indptr[1:])
