@@ -71,6 +71,8 @@ def pull_view(program: VertexProgram) -> PullView:
         if program.personalization is not None or program.nstart is not None:
             raise ValueError("personalised PageRank needs the whole graph: use --ingest whole")
         return PullView("transpose", program.weighted)
+    if isinstance(program, LabelPropagation) and program.weighted:
+        raise ValueError("weighted label propagation needs the whole graph: use --ingest whole")
     if isinstance(program, (ConnectedComponents, LabelPropagation)):
         return PullView("symmetric", False)
     raise ValueError(f"parallel ingest runs pagerank, cc and lpa, not {program.name!r}")
