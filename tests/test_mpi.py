@@ -155,8 +155,10 @@ def test_pagerank_equals_shared_memory_and_networkx(tmp_path: Path, ranks: int,
     values = read_values(out, graph)
     assert np.abs(values - networkx_pagerank(graph)).sum() <= ACCURACY
     same = shared_memory(graph, ranks, mode, fan_in=1 if mode == "asap" else None)
-    if mode == "bsp":
-        assert np.array_equal(values, same), "BSP over MPI must equal BSP on shared memory"
+    if mode == "bsp":  # the same supersteps; the ranks' final normalising sum is reduced
+        # across them (parallel ingest: no rank holds the vector), so the last bit may differ
+        np.testing.assert_allclose(values, same, rtol=1e-13, atol=0,
+                                   err_msg="BSP over MPI must equal BSP on shared memory")
     else:
         assert np.abs(values - same).sum() <= ACCURACY
 
