@@ -45,6 +45,10 @@ class ConnectedComponents(VertexProgram):
     max_iter : int
         Rounds before :class:`~asapgraph.ConvergenceError` is raised. The run always converges
         (within n + 1 synchronous rounds), so the default never binds; a smaller cap is a budget.
+    start : numpy.ndarray, optional
+        Starting label of each vertex by dense id (default: its own id). Any labels that are
+        dense ids of members of the vertex's component give the same result: a warm start after
+        edge changes (``asapgraph/warm.py``) passes the old labels where they still hold.
     """
 
     name: ClassVar[str] = "connected_components"
@@ -53,17 +57,27 @@ class ConnectedComponents(VertexProgram):
     must_converge: ClassVar[bool] = True
     chunks: ClassVar[int | None] = 1  # a step settles the whole block: merge points buy nothing
 
-    def __init__(self, max_iter: int = DEFAULT_MAX_ITER) -> None:
+    def __init__(self, max_iter: int = DEFAULT_MAX_ITER, *,
+                 start: np.ndarray | None = None) -> None:
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
+        self.start = start
         _load_union_find()
+
+    def shipped(self) -> ConnectedComponents:
+        """Workers get no start labels: they travel in ``vertex_data``."""
+        return ConnectedComponents(self.max_iter)
+
+    def vertex_data(self, graph: Graph) -> dict[str, np.ndarray]:
+        """The start labels, when given."""
+        return {} if self.start is None else {"start": np.asarray(self.start, dtype=np.int64)}
 
     def matrix(self, graph: Graph) -> Graph:
         """Weak connectivity ignores direction: pull from the symmetrised adjacency."""
         return graph.symmetric
 
     def init(self, block: Block) -> np.ndarray:
-        """Every vertex, owned or ghost, starts with its own dense id."""
-        return block.vertices.astype(np.int64)
+        """Every vertex, owned or ghost, starts with its own dense id (or its start label)."""
+        return block.data.get("start", block.vertices).astype(np.int64)
 
     def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
         """Fold the ghost labels that dropped into their pieces, relabel the owned rows, count."""

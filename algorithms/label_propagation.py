@@ -75,6 +75,9 @@ class LabelPropagation(VertexProgram):
         on a directed graph add up both directions (u → v and v → u count w_uv + w_vu, a
         self-loop twice), as networkx's weighted and fast label propagation do. Weights should
         be positive.
+    start : numpy.ndarray, optional
+        Starting community label (a dense id) of each vertex by dense id; default: its own id.
+        A warm start after edge changes passes the previous communities.
 
     Notes
     -----
@@ -90,12 +93,22 @@ class LabelPropagation(VertexProgram):
     must_converge: ClassVar[bool] = False
 
     def __init__(
-        self, seed: int = 0, max_iter: int = DEFAULT_MAX_ITER, *, weighted: bool = False
+        self, seed: int = 0, max_iter: int = DEFAULT_MAX_ITER, *, weighted: bool = False,
+        start: np.ndarray | None = None,
     ) -> None:
         self.seed = checks.non_negative_int("seed", seed)
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
         self.weighted = bool(weighted)
+        self.start = start
         lpa_kernel.load()  # before an engine forks its workers: they inherit the compiled round
+
+    def shipped(self) -> LabelPropagation:
+        """Workers get no start labels: they travel in ``vertex_data``."""
+        return LabelPropagation(self.seed, self.max_iter, weighted=self.weighted)
+
+    def vertex_data(self, graph: Graph) -> dict[str, np.ndarray]:
+        """The start labels, when given."""
+        return {} if self.start is None else {"start": np.asarray(self.start, dtype=np.int64)}
 
     def matrix(self, graph: Graph) -> Graph:
         """Communities ignore direction: pull from the symmetrised adjacency (weights summed)."""
@@ -108,10 +121,10 @@ class LabelPropagation(VertexProgram):
                                 ids=graph.ids)
 
     def init(self, block: Block) -> np.ndarray:
-        """Every vertex, owned or ghost, starts alone under its own dense id, at round 0."""
+        """Every vertex, owned or ghost, starts under its start label (own id), at round 0."""
         if block.vertices.size and block.vertices.max() >= MAX_VERTICES:
             raise ValueError(f"Label propagation takes graphs of at most {MAX_VERTICES} vertices.")
-        return initial_state(block.vertices)
+        return initial_state(block.data.get("start", block.vertices))
 
     def step(self, block: Block, values: np.ndarray, chunk: RowChunk) -> float:
         """One round over the chunk's rows; returns how many vertices could still improve.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from asapgraph import checks
-from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph import checks, warm
+from asapgraph.algorithms.components import ConnectedComponents, smallest_member_ids
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import DEFAULT_DAMPING, PageRank
 from asapgraph.algorithms.quality import partition_modularity
@@ -19,6 +19,9 @@ from asapgraph.errors import ConvergenceError
 from asapgraph.graph import Graph
 from asapgraph.program import VertexProgram
 from asapgraph.result import Grouping, Result
+
+if TYPE_CHECKING:
+    from asapgraph.engine.stats import RunStats
 
 __all__ = ["Grouping", "Result", "connected_components", "label_propagation", "modularity",
            "pagerank", "run"]
@@ -130,6 +133,7 @@ def pagerank(
     nstart: Mapping[Hashable, float] | None = None,
     dangling: Mapping[Hashable, float] | None = None,
     weight: str | bool | None = "weight",
+    previous: Result | None = None,
     **options: Any,
 ) -> Result:
     """PageRank, equal to ``networkx.pagerank`` with the same arguments.
@@ -140,34 +144,50 @@ def pagerank(
     ``tol`` this is more accurate). ``personalization``, ``nstart`` and ``dangling`` are dicts
     keyed by original ids, missing ids counting 0, as in networkx. ``weight`` is the networkx
     edge attribute (or True for a file's third column; None/False ignores weights). Raises
-    :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. Other options: see
-    :func:`run`.
+    :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. ``previous``: the result
+    before a batch of edge changes, whose ranks are the start (unless ``nstart`` is given).
+    Other options: see :func:`run`.
     """
     check_options("pagerank", options)
     damping = _damping(alpha, damping)
     multigraph = _is_multigraph(graph)
     graph = as_graph(graph, weight=weight if isinstance(weight, str) else None)
     weighted = bool(weight) or multigraph  # networkx counts parallel edges even without weights
+    start = by_dense_id(graph, nstart)
+    if start is None and previous is not None:
+        start = warm.ranks_after(previous.values, previous.graph, graph)
     program = PageRank(
         damping, tol, max_iter,
         personalization=by_dense_id(graph, personalization),
-        nstart=by_dense_id(graph, nstart),
+        nstart=start,
         dangling=by_dense_id(graph, dangling),
         weighted=weighted,
     )
     return run(program, graph, **options)
 
 
-def connected_components(graph: Any, **options: Any) -> Grouping:
+def connected_components(graph: Any, *, previous: Result | None = None,
+                         **options: Any) -> Grouping:
     """Weakly connected components: each vertex labelled with its component's smallest id.
 
     Equal to ``scipy.sparse.csgraph.connected_components(connection="weak")`` as a partition,
     with labels that are original ids; ``.sets()`` gives them as networkx does, ``.sizes()``
-    counts them. ``max_iter`` caps rounds; other options: see :func:`run`.
+    counts them. ``max_iter`` caps rounds; other options: see :func:`run`. ``previous``: the
+    result on the graph before a batch of edge changes; only the components the batch touched
+    are recomputed (``asapgraph/warm.py``; ``stats.notes`` says how).
     """
     program_options = {key: options.pop(key) for key in ("max_iter",) if key in options}
     check_options("connected_components", options)
-    return _grouping(run(ConnectedComponents(**program_options), graph, **options))
+    graph = as_graph(graph)
+    if previous is None:
+        return _grouping(run(ConnectedComponents(**program_options), graph, **options))
+
+    def run_from(start: np.ndarray) -> tuple[np.ndarray, RunStats]:
+        outcome = execute(ConnectedComponents(**program_options, start=start), graph, **options)
+        return outcome.state, outcome.stats
+
+    labels, stats = warm.components_after(previous.values, previous.graph, graph, run_from)
+    return Grouping(smallest_member_ids(labels, graph), graph, stats)
 
 
 def label_propagation(
@@ -176,6 +196,7 @@ def label_propagation(
     seed: int = 0,
     max_iter: int = 100,
     weight: str | bool | None = None,
+    previous: Result | None = None,
     **options: Any,
 ) -> Grouping:
     """Communities by label propagation; each vertex labelled with its community's smallest id.
@@ -186,12 +207,16 @@ def label_propagation(
     attribute (True: a ``Graph``'s own weights; parallel edges of a multigraph add up) as
     networkx's ``asyn_lpa_communities(weight=...)`` does, both directions adding up on a
     directed graph; None counts each neighbour once. ``.sets()`` gives the communities as
-    networkx does. Other options: see :func:`run`.
+    networkx does. ``previous``: the result before a batch of edge changes, whose communities
+    are the start. Other options: see :func:`run`.
     """
     check_options("label_propagation", options)
     options.setdefault("seed", seed)
     graph = as_graph(graph, weight=weight if isinstance(weight, str) else None)
-    program = LabelPropagation(seed=seed, max_iter=max_iter, weighted=bool(weight))
+    start = None
+    if previous is not None:
+        start = warm.group_labels(previous.values, previous.graph, graph)
+    program = LabelPropagation(seed=seed, max_iter=max_iter, weighted=bool(weight), start=start)
     return _grouping(run(program, graph, **options))
 
 

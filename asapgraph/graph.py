@@ -9,7 +9,7 @@ unless ``drop_self_loops`` is asked for. An undirected graph stores both directi
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ import numpy as np
 if TYPE_CHECKING:  # imported where used: scipy.sparse alone costs 0.12 s at start-up
     import networkx as nx
     import scipy.sparse as sp
+
+    from asapgraph.updates import Changes, EdgeBatch
 
 INDEX32_LIMIT = 2**31 - 1
 # A dense lookup table beats sorting for the id remap when ids are not much sparser than this.
@@ -119,6 +121,9 @@ class Graph:
     weights: np.ndarray | None
     directed: bool
     ids: np.ndarray
+    # Set by :meth:`with_edges`: the batch (dense ids) since the graph it was made from, which
+    # warm starts read to touch only what changed (see ``asapgraph/updates.py``).
+    changes: Changes | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for array in (self.indptr, self.indices, self.weights, self.ids):
@@ -329,6 +334,24 @@ class Graph:
             directed,
             self.ids,
         )
+
+    # ------------------------------------------------------------------ updates
+    def with_edges(self, *, added: Iterable[tuple] = (), removed: Iterable[tuple] = ()) -> Graph:
+        """A new graph: this one minus ``removed`` plus ``added`` edges (original ids).
+
+        ``added`` holds ``(src, dst)`` or ``(src, dst, weight)``; ids not yet in the graph become
+        new vertices after the old ones, so every old vertex keeps its dense id. See
+        ``asapgraph/updates.py`` for the rules; this graph is left as it is.
+        """
+        from asapgraph.updates import EdgeBatch
+
+        return self.apply(EdgeBatch.of(added=added, removed=removed))
+
+    def apply(self, batch: EdgeBatch) -> Graph:
+        """A new graph from this one and an :class:`~asapgraph.updates.EdgeBatch`."""
+        from asapgraph.updates import apply
+
+        return apply(self, batch)
 
     # ------------------------------------------------------------------ exports
     def to_scipy(self) -> sp.csr_array:

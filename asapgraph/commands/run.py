@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,7 +14,11 @@ from asapgraph.api import Result, run
 from asapgraph.commands import run_ingested
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
+from asapgraph.graph import Graph
 from asapgraph.io.results import write_atomically, write_values
+
+if TYPE_CHECKING:
+    from asapgraph.updates import EdgeBatch
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("algorithm", choices=("pagerank", "cc", "lpa"))
     add_graph_arguments(parser)
     add_engine_arguments(parser)
+    changes = parser.add_mutually_exclusive_group()
+    changes.add_argument("--update", metavar="FILE",
+                         help="then apply this batch ('+ src dst [w]' / '- src dst' lines) and "
+                              "recompute from the first result; --out gets the second")
+    changes.add_argument("--diff", metavar="NEW",
+                         help="then change GRAPH into the edge list NEW (their difference is the "
+                              "batch) and recompute from the first result")
     parser.add_argument("--out", metavar="PATH", help="write original_id<TAB>value lines here")
     parser.add_argument("--stats", metavar="PATH.json", help="write the run statistics as JSON")
     parser.add_argument("--show-stats", action="store_true", help="print the per-worker table")
@@ -39,13 +51,16 @@ def handle(args: argparse.Namespace) -> int:
     if run_ingested.applies(args):
         return run_ingested.handle(args)
     loaded = load_graph_argument(args)
+    batch = read_batch(args, loaded.graph)  # a bad batch fails before any run
     program = make_program(args)
     result = run(program, loaded.graph, **engine_options(args))
     result.stats.load_seconds = loaded.seconds
+    if batch is not None:
+        result = after_changes(args, loaded.graph.apply(batch), batch, result)
     if args.out:
         header = (f"{args.algorithm} on {args.graph}: original_id\tvalue "
                   f"(mode={args.mode}, workers={args.workers})")
-        write_values(args.out, loaded.graph.ids, result.values, header)
+        write_values(args.out, result.graph.ids, result.values, header)
     if args.stats:
         write_atomically(args.stats, lambda h: json.dump(result.stats.to_dict(), h, indent=1))
     print(summary(args.algorithm, result), file=sys.stdout)
@@ -81,3 +96,40 @@ def algorithm_lines(algorithm: str, result: Result) -> list[str]:
         return [f"components: {sizes.size}; largest sizes: {largest}"]
     score = modularity(result.graph, result.values) if result.graph.m else float("nan")
     return [f"communities: {sizes.size}; largest sizes: {largest}; modularity {score:.4f}"]
+
+
+def read_batch(args: argparse.Namespace, graph: Graph) -> EdgeBatch | None:
+    """The batch ``--update`` or ``--diff`` names, or None."""
+    from asapgraph import updates  # only this path needs it
+
+    if args.update:
+        return updates.read_update(args.update)
+    if args.diff:
+        new = load_graph_argument(argparse.Namespace(**{**vars(args), "graph": args.diff}))
+        return updates.diff(graph, new.graph)
+    return None
+
+
+def after_changes(args: argparse.Namespace, changed: Graph, batch: EdgeBatch,
+                  before: Result) -> Result:
+    """Recompute on the changed graph, warm from ``before``; say what it cost."""
+    from asapgraph import api
+
+    graph = before.graph
+    options = engine_options(args)
+    extra = {} if args.max_iter is None else {"max_iter": args.max_iter}
+    if args.algorithm == "pagerank":
+        after = api.pagerank(changed, damping=args.damping, tol=args.tol, previous=before,
+                             weight=bool(graph.weighted), **extra, **options)
+    elif args.algorithm == "cc":
+        after = api.connected_components(changed, previous=before, **extra, **options)
+    else:
+        after = api.label_propagation(changed, seed=options.pop("seed"), previous=before,
+                                      **extra, **options)
+    added = changed.changes.new_vertices if changed.changes else 0
+    print(f"before the batch: compute {before.stats.compute_seconds:.3f}s; batch: "
+          f"-{len(batch.removed_src)} +{len(batch.added_src)} edges, {added} new vertices; "
+          f"after it (warm start): compute {after.stats.compute_seconds:.3f}s")
+    for note in after.stats.notes:
+        print(f"note: {note}")
+    return after

@@ -60,6 +60,7 @@ class RunStats:
     per_worker: list[WorkerReport] = field(default_factory=list)
     mailboxes: list[dict[str, int]] = field(default_factory=list)
     trace: list[TracePoint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how a run was done, when not as asked
 
     @property
     def rounds(self) -> tuple[int, float, int]:
@@ -129,6 +130,7 @@ class RunStats:
             f"{'msgs out':>8} {'MB out':>8} {'msgs in':>8} {'deferred':>8} {'supersd':>8} "
             f"{'stale':>5}",
         ]
+        lines[3:3] = [f"note: {note}" for note in self.notes]
         for w in self.per_worker:
             lines.append(
                 f"{w.worker:>6} {w.rounds:>7} {w.compute:>8.3f} {w.wait:>8.3f} {w.merge:>8.3f} "
