@@ -18,8 +18,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from asapgraph.engine.stats import RunStats
 from asapgraph.graph import Graph
@@ -79,6 +77,9 @@ def merge_along(labels: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndar
     """
     if src.size == 0:
         return labels
+    import scipy.sparse as sp  # imported where used: the CLI starts without scipy
+    from scipy.sparse.csgraph import connected_components
+
     touched, ends = np.unique(np.concatenate([labels[src], labels[dst]]), return_inverse=True)
     k = touched.size
     pairs = sp.coo_array((np.ones(src.size), (ends[: src.size], ends[src.size :])), shape=(k, k))
@@ -111,6 +112,8 @@ def split_where_removed(labels: np.ndarray, graph: Graph, src: np.ndarray,
 
 def local_components(graph: Graph, labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Weak components of the rows under ``mask`` (a union of whole components), in place."""
+    from scipy.sparse.csgraph import connected_components
+
     members = np.flatnonzero(mask)
     matrix = graph.symmetric.adjacency[members][:, members]
     _, piece = connected_components(matrix, directed=False)

@@ -1,4 +1,4 @@
-"""``asapgraph run ... --update FILE`` / ``--diff NEW``: warm recomputation from the command line."""
+"""``asapgraph run ... --update FILE`` / ``--diff NEW``: warm recomputation on the CLI."""
 
 from __future__ import annotations
 
