@@ -25,6 +25,8 @@ _LAZY = {
     "modularity": "asapgraph.api",
     "pagerank": "asapgraph.api",
     "run": "asapgraph.api",
+    "PersonalizedRanks": "asapgraph.personalized",
+    "personalized_pagerank": "asapgraph.personalized",
     "compare": "asapgraph.compare",
     "Engine": "asapgraph.engine.engine",
     "AsapGraphError": "asapgraph.errors",
@@ -42,6 +44,7 @@ __all__ = [
     "Graph",
     "GraphFormatError",
     "Grouping",
+    "PersonalizedRanks",
     "Result",
     "WorkerError",
     "__version__",
@@ -50,6 +53,7 @@ __all__ = [
     "label_propagation",
     "modularity",
     "pagerank",
+    "personalized_pagerank",
     "read_edgelist",
     "run",
 ]
@@ -69,6 +73,7 @@ if TYPE_CHECKING:
     from asapgraph.errors import AsapGraphError, ConvergenceError, GraphFormatError, WorkerError
     from asapgraph.graph import Graph
     from asapgraph.io import read_edgelist
+    from asapgraph.personalized import PersonalizedRanks, personalized_pagerank
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ import numpy as np
 
 from asapgraph.algorithms.quality import modularity
 from asapgraph.api import Result, run
-from asapgraph.commands import run_ingested
+from asapgraph.commands import ppr, run_ingested
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
 from asapgraph.graph import Graph
@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``run`` subcommand."""
     parser = subparsers.add_parser(
-        "run", help="run pagerank, cc or lpa on a graph",
+        "run", help="run pagerank, cc, lpa or ppr on a graph",
         description="Run one algorithm on a graph across worker processes, BSP or ASAP.",
     )
-    parser.add_argument("algorithm", choices=("pagerank", "cc", "lpa"))
+    parser.add_argument("algorithm", choices=("pagerank", "cc", "lpa", "ppr"),
+                        help="ppr: personalised PageRank for every --seeds vertex in one run")
     add_graph_arguments(parser)
     add_engine_arguments(parser)
     changes = parser.add_mutually_exclusive_group()
@@ -37,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     changes.add_argument("--diff", metavar="NEW",
                          help="then change GRAPH into the edge list NEW (their difference is the "
                               "batch) and recompute from the first result")
-    parser.add_argument("--out", metavar="PATH", help="write original_id<TAB>value lines here")
+    ppr.add_arguments(parser)
+    parser.add_argument("--out", metavar="PATH",
+                        help="write original_id<TAB>value lines here (ppr: seed<TAB>vertex<TAB>"
+                             "rank, --top per seed)")
     parser.add_argument("--stats", metavar="PATH.json", help="write the run statistics as JSON")
     parser.add_argument("--show-stats", action="store_true", help="print the per-worker table")
     parser.add_argument("--ingest", choices=("parallel", "whole"), default="parallel",
@@ -48,9 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load, run, write, summarise."""
-    if run_ingested.applies(args):
+    whole = args.algorithm == "ppr" or args.update or args.diff  # they need the whole graph
+    if not whole and run_ingested.applies(args):
         return run_ingested.handle(args)
     loaded = load_graph_argument(args)
+    if args.algorithm == "ppr":
+        return ppr.handle(args, loaded)
     batch = read_batch(args, loaded.graph)  # a bad batch fails before any run
     program = make_program(args)
     result = run(program, loaded.graph, **engine_options(args))
