@@ -169,3 +169,18 @@ def test_mpi_equals_networkx_and_shared_memory(tmp_path: Path, mode: str) -> Non
         for j, seed in enumerate(seeds):
             mine = [(v, r) for s, v, r in rows if s == seed]
             assert mine == same.top(10, j)
+
+
+def test_compiled_and_numpy_steps_agree(monkeypatch, engines) -> None:
+    """The fast extra's one-pass step gives the numpy step's ranks (to rounding)."""
+    from conftest import require_numba
+
+    require_numba()
+    graph = load_snap(GRAPH)
+    seeds = seeds_of(graph)
+    runs = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv("ASAPGRAPH_NUMBA", flag)
+        runs[flag] = asapgraph.personalized_pagerank(graph, seeds, tol=TOL, workers=1)
+    assert np.abs(runs["0"].values - runs["1"].values).max() < 1e-12
+    assert runs["0"].stats.rounds == runs["1"].stats.rounds
