@@ -12,6 +12,9 @@ whole O(m) view in memory. A view is computed once, by whichever process asks fi
 the same atomic way; several processes racing to write it are safe (the first rename wins, the
 others load the winner's). Living inside the entry, views are removed with it (a new source
 version, a damaged entry).
+
+Every entry and view carries checksums of its arrays, checked with the CSR structure before use,
+and entries another user owns or can write are refused (``cache_check.py``).
 """
 
 from __future__ import annotations
@@ -30,12 +33,18 @@ from typing import Literal
 import numpy as np
 
 from asapgraph.graph import Graph
+from asapgraph.io.cache_check import (
+    check_arrays,
+    checksums,
+    untrusted_entry,
+    untrusted_reason,
+)
 
 # Bump when the reader's output for the same file and options changes: old entries then miss.
-FORMAT = 1
+FORMAT = 2  # 2: checksums in meta.json
 ARRAYS = ("indptr", "indices", "ids", "weights")
 # Bump when a view's arrays for the same entry change: old views then miss and are rebuilt.
-VIEW_FORMAT = 1
+VIEW_FORMAT = 2
 VIEWS = ("transpose", "symmetric")
 View = Literal["transpose", "symmetric"]
 # A temp folder this old is the leftover of an interrupted write, not one in progress.
@@ -82,8 +91,23 @@ class CacheEntry:
         return {"format": FORMAT, "source": str(self.source), "size": self.size,
                 "mtime_ns": self.mtime_ns}
 
+    def trusted(self) -> bool:
+        """Whether only this user can have written the cache folder and this entry (else warns).
+
+        An entry another user owns or can write is left alone, neither read nor replaced.
+        """
+        reason = untrusted_reason(self.folder.parent, root=True)
+        if reason is None and self.folder.exists():
+            reason = untrusted_entry(self.folder)
+        if reason is not None:
+            log.warning("not using the graph cache: %s", reason)
+        return reason is None
+
     def load(self) -> Graph | None:
-        """The cached graph, its arrays memory-mapped read-only; None on a miss or a bad entry."""
+        """The cached graph, its arrays memory-mapped read-only; None on a miss or a bad entry.
+
+        The arrays are checked against their checksums and the CSR rules before use.
+        """
         if not self.folder.exists():
             return None
         try:  # an entry folder is complete once it exists: anything odd in it is damage
@@ -92,10 +116,9 @@ class CacheEntry:
                 raise ValueError("meta.json describes another source")
             arrays = {name: np.asarray(np.load(self.folder / f"{name}.npy", mmap_mode="r"))
                       for name in ARRAYS if name != "weights" or meta["weighted"]}
+            check_arrays(arrays, meta["checksums"], meta["n"], meta["nnz"])
             graph = Graph(arrays["indptr"], arrays["indices"], arrays.get("weights"),
                           bool(meta["directed"]), arrays["ids"])
-            if graph.n != meta["n"] or graph.indices.size != meta["nnz"]:
-                raise ValueError("array sizes differ from meta.json")
         except (OSError, ValueError, KeyError) as error:
             log.warning("ignoring the damaged graph cache %s: %s", self.folder, error)
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -108,7 +131,7 @@ class CacheEntry:
             stat = self.source.stat()
             if (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns):
                 return
-            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             temp = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.", suffix=".tmp",
                                          dir=self.folder.parent))
             try:
@@ -126,12 +149,9 @@ class CacheEntry:
     def _write(self, temp: Path, graph: Graph) -> None:
         arrays = {"indptr": graph.indptr, "indices": graph.indices, "ids": graph.ids,
                   "weights": graph.weights}
-        for name, array in arrays.items():
-            if array is not None:
-                np.save(temp / f"{name}.npy", array, allow_pickle=False)
         meta = {**self._meta(), "directed": graph.directed, "weighted": graph.weighted,
-                "n": graph.n, "nnz": int(graph.indices.size)}
-        (temp / "meta.json").write_text(json.dumps(meta))
+                "n": graph.n, "nnz": int(graph.indices.size), "checksums": checksums(arrays)}
+        _save(temp, arrays, meta)
 
     def _prune(self) -> None:
         """Remove this source's entries for older versions and orphaned temp folders."""
@@ -145,6 +165,17 @@ class CacheEntry:
                     shutil.rmtree(orphan, ignore_errors=True)
             except FileNotFoundError:
                 continue
+
+
+def _save(temp: Path, arrays: dict[str, np.ndarray | None], meta: dict[str, object]) -> None:
+    """Write the arrays and meta.json into ``temp``, readable and writable by this user alone
+    (whatever the umask: a group-writable file would be refused at the next load)."""
+    for name, array in arrays.items():
+        if array is not None:
+            np.save(temp / f"{name}.npy", array, allow_pickle=False)
+    (temp / "meta.json").write_text(json.dumps(meta))
+    for path in temp.iterdir():
+        path.chmod(0o600)
 
 
 def entry_folder(graph: Graph) -> Path | None:
@@ -190,11 +221,10 @@ def load_view(folder: Path, view: View) -> Graph | None:
         arrays = {name: np.asarray(np.load(where / f"{name}.npy", mmap_mode="r"))
                   for name in ("indptr", "indices", "weights")
                   if name != "weights" or meta["weighted"]}
+        check_arrays(arrays, meta["checksums"], meta["n"], meta["nnz"])
         ids = np.asarray(np.load(folder / "ids.npy", mmap_mode="r"))
         graph = Graph(arrays["indptr"], arrays["indices"], arrays.get("weights"),
                       bool(meta["directed"]), ids)
-        if graph.n != meta["n"] or graph.indices.size != meta["nnz"]:
-            raise ValueError("array sizes differ from meta.json")
     except (OSError, ValueError, KeyError) as error:
         log.warning("ignoring the damaged view cache %s: %s", where, error)
         shutil.rmtree(where, ignore_errors=True)
@@ -210,16 +240,14 @@ def store_view(folder: Path, view: View, matrix: Graph) -> bool:
     """
     views = folder / "views"
     try:
-        views.mkdir(exist_ok=True)
+        views.mkdir(exist_ok=True, mode=0o700)
         temp = Path(tempfile.mkdtemp(prefix=f".{view}.", suffix=".tmp", dir=views))
         try:
-            for name in ("indptr", "indices", "weights"):
-                array = getattr(matrix, name)
-                if array is not None:
-                    np.save(temp / f"{name}.npy", array, allow_pickle=False)
+            arrays = {name: getattr(matrix, name) for name in ("indptr", "indices", "weights")}
             meta = {"format": VIEW_FORMAT, "view": view, "directed": matrix.directed,
-                    "weighted": matrix.weighted, "n": matrix.n, "nnz": int(matrix.indices.size)}
-            (temp / "meta.json").write_text(json.dumps(meta))
+                    "weighted": matrix.weighted, "n": matrix.n, "nnz": int(matrix.indices.size),
+                    "checksums": checksums(arrays)}
+            _save(temp, arrays, meta)
             temp.rename(views / view)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)

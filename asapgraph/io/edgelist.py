@@ -246,6 +246,8 @@ def load_edgelist(
     size = path.stat().st_size
     options = {"directed": directed, "drop_self_loops": drop_self_loops}
     entry = CacheEntry.for_source(path, options, cache_dir) if cache else None
+    if entry is not None and not entry.trusted():
+        entry = None
     graph = entry.load() if entry is not None else None
     from_cache = graph is not None
     if graph is None:
