@@ -1,19 +1,26 @@
 """The ``asapgraph`` command line: parse arguments, dispatch to a subcommand, map errors to exits.
 
-Exit status: 0 success, 1 a run failed (worker crash, non-convergence), 2 bad input or usage,
-130 interrupted. Errors print one line on stderr, never a traceback.
+Exit status: 0 success, 1 a run failed (worker crash, non-convergence, a full disk, out of
+memory, a timeout), 2 bad input or usage, 128 + N when signal N ended it (130 for Ctrl-C, 143 for
+SIGTERM, 129 for SIGHUP). Errors print one line on stderr, ``asapgraph: error: ...``, naming the
+path and what to do; ``-v`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from asapgraph import __version__
 from asapgraph.commands import compare, datasets, info, run
 from asapgraph.errors import AsapGraphError, GraphFormatError
+from asapgraph.signals import exit_status, raise_on_termination
 
 EXAMPLES = """\
 examples:
@@ -26,12 +33,33 @@ examples:
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+# What to do about an OSError, by errno; the ones in BAD_INPUT are the user's to fix (exit 2).
+OS_HINTS = {
+    errno.EACCES: "check its permissions or choose another path",
+    errno.EPERM: "check its permissions or choose another path",
+    errno.EROFS: "choose a path on a writable file system",
+    errno.ENOSPC: "free some space or choose another disk",
+    errno.EDQUOT: "free some space or choose another disk",
+    errno.EISDIR: "name a file, not a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.ENOENT: "check the path",
+    errno.ELOOP: "check the symbolic links on the path",
+    errno.ENAMETOOLONG: "use a shorter path",
+}
+BAD_INPUT = {errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ENOENT, errno.ELOOP,
+             errno.ENAMETOOLONG}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (its default prints the whole usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"asapgraph: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="asapgraph",
         description="Iterative graph analytics on partitioned graphs: BSP or ASAP.",
         epilog=EXAMPLES,
@@ -54,21 +82,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.DEBUG if args.verbose > 1 else logging.INFO,
             format="%(asctime)s %(processName)s %(name)s: %(message)s",
         )
+    raise_on_termination()
     try:
         return int(args.handler(args) or 0)
-    except KeyboardInterrupt:
-        print("asapgraph: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (GraphFormatError, FileNotFoundError, IsADirectoryError, ValueError, KeyError) as error:
-        print(f"asapgraph: error: {_one_line(error)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except AsapGraphError as error:
-        print(f"asapgraph: error: {_one_line(error)}", file=sys.stderr)
+    except KeyboardInterrupt as interruption:
+        print(f"asapgraph: {str(interruption) or 'interrupted'}", file=sys.stderr)
+        return exit_status(interruption)
+    except BrokenPipeError:  # the reader of stdout left (| head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    except (GraphFormatError, ValueError, KeyError) as error:
+        return _report(args, _one_line(error), EXIT_BAD_INPUT)
+    except OSError as error:
+        status = EXIT_BAD_INPUT if error.errno in BAD_INPUT else EXIT_FAILED
+        return _report(args, _os_line(error), status)
+    except MemoryError:
+        return _report(args, "out of memory; try a smaller graph, fewer workers, or a machine "
+                       "with more memory", EXIT_FAILED)
+    except AsapGraphError as error:
+        return _report(args, _one_line(error), EXIT_FAILED)
+
+
+def _report(args: argparse.Namespace, line: str, status: int) -> int:
+    """Print the one error line (after the traceback with -v); return the exit status."""
+    if args.verbose:
+        traceback.print_exc()
+    print(f"asapgraph: error: {line}", file=sys.stderr)
+    return status
 
 
 def _one_line(error: BaseException) -> str:
     text = str(error) if not isinstance(error, KeyError) else str(error.args[0])
-    if isinstance(error, FileNotFoundError) and error.filename:
-        text = f"{error.filename}: no such file"
     return " ".join(text.split())
+
+
+def _os_line(error: OSError) -> str:
+    """``PATH: what happened; what to do`` for an OSError."""
+    what = (error.strerror or str(error)).lower()
+    where = f"{error.filename}: " if error.filename is not None else ""
+    hint = OS_HINTS.get(error.errno)
+    return " ".join(f"{where}{what}{f'; {hint}' if hint else ''}".split())

@@ -39,3 +39,7 @@ class WorkerError(AsapGraphError):
     def __init__(self, worker: int, message: str) -> None:
         self.worker = worker
         super().__init__(f"worker {worker} {message}")
+
+
+class OutputPathError(AsapGraphError, ValueError):
+    """An output path that cannot be written as asked, found before any work is done."""

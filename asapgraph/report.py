@@ -20,7 +20,7 @@ from typing import Any
 
 from asapgraph import __version__
 from asapgraph.compare import Comparison, ConfigurationResult
-from asapgraph.io.results import write_atomically
+from asapgraph.io.output import write_atomically
 
 PLOT_HINT = "pip install 'asapgraph[plot]'"
 VERSIONED = ("numpy", "scipy", "networkx", "matplotlib")

@@ -9,7 +9,7 @@ from typing import IO
 
 from asapgraph.commands.options import engine_options
 from asapgraph.errors import GraphFormatError
-from asapgraph.io.results import write_atomically
+from asapgraph.io.output import write_output
 
 DEFAULT_TOP = 20
 
@@ -70,7 +70,7 @@ def handle(args: argparse.Namespace, loaded) -> int:
                 handle.writelines(f"{seed}\t{vertex}\t{rank:.17g}\n"
                                   for vertex, rank in result.top(args.top, j))
 
-        write_atomically(args.out, write)
+        write_output(args.out, write)
     stats = result.stats
     lo, med, hi = stats.rounds
     print(f"ppr: n={loaded.graph.n} m={loaded.graph.m} seeds={len(seeds)} mode={stats.mode} "

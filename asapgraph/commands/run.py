@@ -15,7 +15,8 @@ from asapgraph.commands import ppr, run_ingested
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
 from asapgraph.graph import Graph
-from asapgraph.io.results import write_atomically, write_values
+from asapgraph.io.output import check_outputs, write_output, writes_stdout
+from asapgraph.io.results import write_values
 
 if TYPE_CHECKING:
     from asapgraph.updates import EdgeBatch
@@ -41,8 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ppr.add_arguments(parser)
     parser.add_argument("--out", metavar="PATH",
                         help="write original_id<TAB>value lines here (ppr: seed<TAB>vertex<TAB>"
-                             "rank, --top per seed)")
-    parser.add_argument("--stats", metavar="PATH.json", help="write the run statistics as JSON")
+                             "rank, --top per seed; '-': stdout; a link's target is replaced, "
+                             "a device or FIFO written to)")
+    parser.add_argument("--stats", metavar="PATH.json",
+                        help="write the run statistics as JSON (as for --out)")
     parser.add_argument("--show-stats", action="store_true", help="print the per-worker table")
     parser.add_argument("--ingest", choices=("parallel", "whole"), default="parallel",
                         help="with --transport mpi and a file or folder: each rank reads its "
@@ -51,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Load, run, write, summarise."""
+    """Check the outputs, load, run, write, summarise."""
+    check_outputs({"--out": args.out, "--stats": args.stats}, inputs=[args.graph])
     whole = args.algorithm == "ppr" or args.update or args.diff  # they need the whole graph
     if not whole and run_ingested.applies(args):
         return run_ingested.handle(args)
@@ -69,10 +73,12 @@ def handle(args: argparse.Namespace) -> int:
                   f"(mode={args.mode}, workers={args.workers})")
         write_values(args.out, result.graph.ids, result.values, header)
     if args.stats:
-        write_atomically(args.stats, lambda h: json.dump(result.stats.to_dict(), h, indent=1))
-    print(summary(args.algorithm, result), file=sys.stdout)
+        write_output(args.stats, lambda h: json.dump(result.stats.to_dict(), h, indent=1))
+    # Results on stdout (--out -) keep it for themselves: the summary then goes to stderr.
+    talk = sys.stderr if writes_stdout(args.out) or writes_stdout(args.stats) else sys.stdout
+    print(summary(args.algorithm, result), file=talk)
     if args.show_stats:
-        print(result.stats.table())
+        print(result.stats.table(), file=talk)
     return 0
 
 

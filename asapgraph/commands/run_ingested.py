@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from asapgraph.commands.options import engine_options, make_program
 from asapgraph.errors import ConvergenceError, GraphFormatError
 from asapgraph.io.cache import default_cache_dir
-from asapgraph.io.results import write_atomically
+from asapgraph.io.output import write_output
 
 if TYPE_CHECKING:
     from asapgraph.engine.mpi_distributed import DistributedRun
@@ -63,7 +63,7 @@ def handle(args: argparse.Namespace) -> int:
         document = {**done.stats.to_dict(), "ingest": {
             "text_bytes": done.text_bytes, "seconds": done.ingest_seconds,
             "from_cache": done.from_cache}}
-        write_atomically(stats_path, lambda handle: json.dump(document, handle, indent=1))
+        write_output(stats_path, lambda handle: json.dump(document, handle, indent=1))
     print(summary(args.algorithm, done), file=sys.stdout)
     if args.show_stats:
         print(done.stats.table())

@@ -1,12 +1,15 @@
 """One shared-memory segment per run, holding every array the workers share.
 
-The parent creates the segment in /dev/shm under an unguessable name (128 random bits), with mode
-0600 so other users cannot read it, lays out named numpy arrays in it, and hands workers a small
-picklable :class:`ArenaLayout`. Workers map the file by path; once every worker has mapped it the
-parent unlinks the name, so from then on nothing is left in /dev/shm whatever happens to the run:
-the memory lives until the last process unmaps it. ``multiprocessing.shared_memory`` is avoided on
-purpose: on Python < 3.13 every process that attaches registers the segment with a resource
-tracker that may unlink it or report leaks at exit (bpo-39959, DESIGN §8).
+The segment is an anonymous memory file (``memfd_create``): it has no name in /dev/shm or
+anywhere else, so no signal, not even SIGKILL at any instant, can leave it behind; the kernel
+frees it when the last descriptor and mapping are gone. The parent lays out named numpy arrays in
+it and hands workers a small picklable :class:`ArenaLayout` whose path is the parent's descriptor
+under ``/proc/<pid>/fd`` (only the same user can open it). Once every worker has mapped it the
+parent closes that descriptor (:meth:`Arena.unlink`), and nobody new can open it; ``attach``
+checks the file's identity, so a descriptor number reused meanwhile is never mistaken for it.
+``multiprocessing.shared_memory`` is avoided on purpose: on Python < 3.13 every process that
+attaches registers the segment with a resource tracker that may unlink it or report leaks at exit
+(bpo-39959, DESIGN §8).
 """
 
 from __future__ import annotations
@@ -14,24 +17,25 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-SHM_DIR = Path("/dev/shm")
 NAME_PREFIX = "asapgraph-"
 ALIGNMENT = 64  # a cache line: no two arrays share one, so writers do not false-share
 
 
 @dataclass(frozen=True)
 class ArenaLayout:
-    """Where each array lives in the segment: name -> (offset, dtype string, shape)."""
+    """Where each array lives in the segment: name -> (offset, dtype string, shape).
+
+    ``identity`` is the segment's (device, inode): what ``path`` must still lead to.
+    """
 
     path: str
     size: int
     arrays: dict[str, tuple[int, str, tuple[int, ...]]] = field(default_factory=dict)
+    identity: tuple[int, int] = (0, 0)
 
 
 def plan(path: str, specs: dict[str, tuple[np.dtype | type, tuple[int, ...]]]) -> ArenaLayout:
@@ -49,10 +53,10 @@ def plan(path: str, specs: dict[str, tuple[np.dtype | type, tuple[int, ...]]]) -
 class Arena:
     """A mapped segment and numpy views of its arrays."""
 
-    def __init__(self, layout: ArenaLayout, mapping: mmap.mmap, owner: bool) -> None:
+    def __init__(self, layout: ArenaLayout, mapping: mmap.mmap, fd: int | None) -> None:
         self.layout = layout
         self._mapping = mapping
-        self._owner = owner
+        self._fd = fd  # the owner's descriptor: the segment's only way in until unlink()
         # frombuffer keeps a buffer export per view, so the mapping cannot be unmapped under a
         # live view (np.ndarray(buffer=mmap) keeps none: close() unmapped it, and a later read
         # of the view crashed the process).
@@ -74,44 +78,47 @@ class Arena:
         through the mapping: that would take a page fault per 4 KiB of /dev/shm, and cost
         about twice as long for the hundreds of MB of a large graph's blocks.
         """
-        path = str(SHM_DIR / f"{NAME_PREFIX}{os.getpid()}-{secrets.token_hex(16)}")
-        layout = plan(path, specs)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.memfd_create(f"{NAME_PREFIX}{os.getpid()}", os.MFD_CLOEXEC)
         try:
+            info = os.fstat(fd)
+            layout = plan(f"/proc/{os.getpid()}/fd/{fd}", specs)
+            layout = ArenaLayout(layout.path, layout.size, layout.arrays,
+                                 (info.st_dev, info.st_ino))
             os.ftruncate(fd, layout.size)
             for name, array in (contents or {}).items():
                 _write(fd, layout, name, array)
             mapping = mmap.mmap(fd, layout.size)
         except BaseException:
             os.close(fd)
-            os.unlink(path)
             raise
-        os.close(fd)
-        return cls(layout, mapping, owner=True)
+        return cls(layout, mapping, fd)
 
     @classmethod
     def attach(cls, layout: ArenaLayout) -> Arena:
-        """Map an existing segment (worker side)."""
+        """Map an existing segment (worker side); FileNotFoundError once the owner unlinked it."""
         fd = os.open(layout.path, os.O_RDWR)
         try:
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) != layout.identity:
+                raise FileNotFoundError(f"the arena {layout.path} is gone")
             mapping = mmap.mmap(fd, layout.size)
         finally:
             os.close(fd)
-        return cls(layout, mapping, owner=False)
+        return cls(layout, mapping, None)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
     def unlink(self) -> None:
-        """Remove the name from /dev/shm (idempotent); mappings stay valid."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.layout.path)
+        """Close the owner's descriptor, the segment's only way in (idempotent); mappings stay."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def close(self) -> None:
         """Drop the views and unmap; the owner also unlinks."""
         self.arrays.clear()
-        if self._owner:
-            self.unlink()
+        self.unlink()
         # Views handed out earlier may still be alive; the mapping then goes with them.
         with contextlib.suppress(BufferError):
             self._mapping.close()

@@ -2,9 +2,9 @@
 
 A worker never receives graph-sized data through its pipe: a job carries the arena layout, the
 (small) program object and the run settings; the rows, values and mailboxes are mapped from
-shared memory. Workers ignore SIGINT (the parent decides how a Ctrl-C ends a run), pin BLAS and
-OpenMP pools to one thread (P workers on 2 cores must not become 2P threads), and ask the kernel
-to kill them if the parent dies, so no worker outlives its engine.
+shared memory. Workers ignore SIGINT, SIGTERM and SIGHUP (the parent decides how a run ends), pin
+BLAS and OpenMP pools to one thread (P workers on 2 cores must not become 2P threads), and ask the
+kernel to kill them if the parent dies, so no worker outlives its engine.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from asapgraph.engine.coordination import Aborted, SharedCoordinator, Sync
 from asapgraph.engine.mailbox import Edge, Inbox, Outbox
 from asapgraph.engine.rounds import RunSpec, WorkerRun
 from asapgraph.program import Block, VertexProgram
+from asapgraph.signals import ignore_in_worker
 
 PR_SET_PDEATHSIG = 1
 log = logging.getLogger("asapgraph.worker")
@@ -104,7 +105,7 @@ def _die_with_parent() -> None:
 def worker_main(index: int, conn, sync: Sync) -> None:
     """Process entry point: serve jobs until told to stop (``None``) or the pipe closes."""
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_in_worker()
     with threadpool_limits(limits=1):
         while True:
             try:

@@ -1,38 +1,14 @@
-"""Write per-vertex results atomically: a temp file beside the target, then one rename.
-
-An interrupted or failed run therefore never leaves a half-written output under the final name.
-"""
+"""Write per-vertex results as ``original_id<TAB>value`` lines, safely (see ``output.py``)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
-
-def write_atomically(path: str | Path, write: Callable[[IO[str]], None]) -> None:
-    """Call ``write`` on a temp file in ``path``'s folder and rename it to ``path`` on success."""
-    path = Path(path)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, before the rename)
-        "w", dir=path.parent or ".", prefix=f".{path.name}.", suffix=".part", delete=False
-    )
-    try:
-        with handle:
-            write(handle)
-        # NamedTemporaryFile creates 0600; give the result the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
-        raise
+from asapgraph.io.output import write_output
 
 
 def value_lines(ids: np.ndarray, values: np.ndarray) -> Iterator[str]:
@@ -54,4 +30,4 @@ def write_values(path: str | Path, ids: np.ndarray, values: np.ndarray, header: 
         for block in value_lines(ids, values):
             handle.write(block)
 
-    write_atomically(path, write)
+    write_output(path, write)
