@@ -8,6 +8,7 @@ from typing import Any
 from asapgraph.algorithms.components import ConnectedComponents
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.engine.liveness import DEFAULT_STALL_AFTER
 from asapgraph.engine.rounds import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS
 from asapgraph.program import VertexProgram
 
@@ -43,6 +44,11 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
                         help="in-neighbour mailboxes waited for per ASAP round (default all)")
     parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
                         help="shared memory, or one MPI rank per partition (under mpiexec -n P)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="fail (status 1) if the computation lasts longer (shared memory)")
+    parser.add_argument("--stall-warning", type=float, default=DEFAULT_STALL_AFTER,
+                        metavar="SECONDS", help="say on stderr when a worker has made no "
+                        f"progress for this long (default {DEFAULT_STALL_AFTER:g}; shared memory)")
     add_tuning_arguments(parser)
 
 
@@ -70,7 +76,10 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for :func:`asapgraph.run` from parsed arguments."""
     if args.transport == "mpi":
         join_mpi_job(args)
+    liveness = {} if args.transport == "mpi" else {"timeout": args.timeout,
+                                                   "stall_after": args.stall_warning}
     return {
+        **liveness,
         "workers": args.workers,
         "mode": args.mode,
         "fan_in": args.fan_in,

@@ -77,6 +77,7 @@ class SharedCoordinator:
         self.quiet = shared["w_quiet"]
         self.spent = shared["w_spent"]  # 1 where a worker has done max_iter rounds
         self.last_change = shared["w_last_change"]
+        self.rounds = shared["w_rounds"]  # rounds done: the parent's sign of progress
         self.reductions = 0
 
     def aborted(self) -> bool:
@@ -112,8 +113,10 @@ class SharedCoordinator:
         return in_order(self.published)
 
     def record_change(self, change: float) -> None:
-        """Publish this worker's latest round change (the parent's trace reads it)."""
+        """Publish this worker's latest round change and count the round (the parent's trace
+        and liveness watch read them)."""
         self.last_change[self.index] = change
+        self.rounds[self.index] += 1
 
     def verify_requested(self, epoch: int) -> bool:
         """Whether a verification beyond ``epoch`` has been requested."""

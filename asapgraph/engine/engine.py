@@ -29,6 +29,12 @@ from asapgraph import checks
 from asapgraph.engine.arena import Arena
 from asapgraph.engine.blocks import block_from_part
 from asapgraph.engine.coordination import ABORT, CONTROL_FIELDS, Sync
+from asapgraph.engine.liveness import (
+    DEFAULT_STALL_AFTER,
+    ProgressWatch,
+    abort_barrier,
+    resume,
+)
 from asapgraph.engine.mailbox import (
     COUNTER_FIELDS,
     HEADER_FIELDS,
@@ -138,13 +144,20 @@ class Engine:
         partitioning: Partitioning | None = None,
         error: Callable[[np.ndarray], float] | None = None,
         trace_interval: float = DEFAULT_TRACE_INTERVAL,
+        timeout: float | None = None,
+        stall_after: float = DEFAULT_STALL_AFTER,
         **settings: Any,
     ) -> EngineRun:
         """Run ``program`` on ``graph`` across the workers; see :func:`asapgraph.run`.
 
         ``settings`` are those of :func:`~asapgraph.engine.rounds.make_spec` (mode, fan_in,
-        max_staleness, policy, sweeps, chunks, seed, straggler, round_delay).
+        max_staleness, policy, sweeps, chunks, seed, straggler, round_delay). A worker without a
+        new round for ``stall_after`` seconds is reported (a warning: which, since when, its
+        state); past ``timeout`` seconds of computing the run fails with ``RunTimeoutError``.
         """
+        checks.positive("stall_after", stall_after)
+        if timeout is not None:
+            checks.positive("timeout", timeout)
         spec = make_spec(program, self.workers, **settings)
         if not self.running:
             self.start()
@@ -165,7 +178,7 @@ class Engine:
         stats.setup_seconds = time.perf_counter() - began
         try:
             results = self._execute(arena, job, partitioning, program, graph, error,
-                                    trace_interval, stats)
+                                    trace_interval, stats, (stall_after, timeout))
             converged = all(result[0] for result in results)
             for index, (_, worker_stats) in enumerate(results):
                 out_rows = [arena["mb_counters"][e.index] for e in job.edges if e.sender == index]
@@ -187,7 +200,7 @@ class Engine:
         return EngineRun(state, converged, stats)
 
     def _execute(self, arena, job, partitioning, program, graph, error, trace_interval,
-                 stats) -> list[tuple[bool, object]]:
+                 stats, limits) -> list[tuple[bool, object]]:
         sync = self._sync
         assert sync is not None
         for doorbell in sync.doorbells:
@@ -196,6 +209,8 @@ class Engine:
             sync.barrier.reset()
         began = time.perf_counter()
         job = replace(job, start=began)
+        watch = ProgressWatch(arena["w_rounds"], [p.pid for p in self._processes], began,
+                              stall_after=limits[0], timeout=limits[1])
         try:
             for index, conn in enumerate(self._conns):
                 try:
@@ -230,6 +245,7 @@ class Engine:
                         index = [p.sentinel for p in self._processes].index(item)
                         raise WorkerError(index, _death(self._processes[index]))
                 now = time.perf_counter()
+                watch.check(now)
                 if now >= next_sample:
                     stats.trace.append(_sample(arena, partitioning, graph, program, error,
                                                now - began))
@@ -247,13 +263,16 @@ class Engine:
 
         If a worker died, the others are killed at once instead: the dead one may have been a
         sleeper of the barrier (whose abort then waits for it to wake, forever) or held its lock.
+        Stopped workers are continued first, and whatever has not exited within ``STOP_GRACE``
+        is killed, so an abort ends within about 2 s whatever state the workers are in.
         """
         arena["ctl"][ABORT] = 1
+        resume([process.pid for process in self._processes])
         if any(process.exitcode is not None for process in self._processes):
             for process in self._processes:
                 process.kill()
         elif self._sync is not None:
-            self._sync.barrier.abort()
+            abort_barrier(self._sync.barrier)
             for doorbell in self._sync.doorbells:
                 doorbell.release()
         self.close()
@@ -322,6 +341,7 @@ def _lay_out(
         "w_partials": (np.float64, (workers, *program.scalars_shape)),
         "w_quiet": (np.int64, (workers,)),
         "w_spent": (np.int64, (workers,)),
+        "w_rounds": (np.int64, (workers,)),
     })
     arena = Arena.create(specs, contents)
     infos = tuple(
