@@ -127,7 +127,7 @@ def coordinators(workers: int) -> list[SharedCoordinator]:
               "w_sums": np.zeros((2, workers, 0)), "w_partials": np.zeros((workers, 0)),
               "w_quiet": np.zeros(workers, dtype=np.int64),
               "w_spent": np.zeros(workers, dtype=np.int64),
-              "w_last_change": np.zeros(workers)}
+              "w_last_change": np.zeros(workers), "w_rounds": np.zeros(workers, dtype=np.int64)}
     sync = Sync(barrier=threading.Barrier(workers), locks=[threading.Lock()] * workers,
                 doorbells=[threading.Semaphore(0) for _ in range(workers)],
                 quiet_lock=threading.Lock())
