@@ -82,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.DEBUG if args.verbose > 1 else logging.INFO,
             format="%(asctime)s %(processName)s %(name)s: %(message)s",
         )
-    raise_on_termination()
+    if getattr(args, "transport", None) != "mpi":
+        # An MPI rank keeps the default: a Python handler cannot run while the rank is blocked
+        # in an MPI call, and a rank that dies at once lets the launcher end the job.
+        raise_on_termination()
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt as interruption:
