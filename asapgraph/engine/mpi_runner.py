@@ -162,11 +162,14 @@ def release_segment_names() -> None:
         return
     _names_released = True
     local = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED)
-    local.Barrier()  # MPI_Init has returned on every rank of this node: all have mapped them
+    with open("/proc/self/maps") as maps:
+        mapped = {line.split()[-1] for line in maps
+                  if MPICH_SEGMENT in line and not line.rstrip().endswith("(deleted)")}
+    # Only names every rank of the node has mapped: one MPICH set up lazily (a collective's
+    # segment, say) may still be opened by name by a rank that has not got to it yet.
+    everywhere = set.intersection(*local.allgather(mapped))
     if local.Get_rank() == 0:
-        with open("/proc/self/maps") as maps:
-            names = {line.split()[-1] for line in maps if MPICH_SEGMENT in line}
-        for name in names:
+        for name in everywhere:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name)
     local.Barrier()
