@@ -17,7 +17,6 @@ options) are raised before any message is exchanged, as ordinary exceptions.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -54,8 +53,6 @@ EXIT_INTERRUPTED = 130
 # Seconds a failing rank waits between printing why and MPI_Abort: the launcher forwards a rank's
 # output asynchronously, and tearing the job down at once lost the message on a loaded machine.
 ABORT_GRACE = 0.5
-MPICH_SEGMENT = "/dev/shm/mpich_shm_"
-_names_released = False
 
 
 @dataclass
@@ -107,7 +104,6 @@ def run_mpi(
     carrying the final error (the run is not sampled while it goes, as there is no parent).
     """
     comm = MPI.COMM_WORLD
-    release_segment_names()
     size = comm.Get_size()
     check_workers(workers, size)
     spec = make_spec(program, size, **settings)  # validated alike for both transports
@@ -149,33 +145,6 @@ def abort(comm: MPI.Comm, failure: BaseException) -> NoReturn:
     raise SystemExit(EXIT_FAILED)  # not reached: MPI_Abort does not return
 
 
-def release_segment_names() -> None:
-    """Remove the names of MPICH's shared-memory segments from /dev/shm once every rank on this
-    node has mapped them; collective over ``MPI.COMM_WORLD``, done once per process.
-
-    MPICH removes them only in ``MPI_Finalize``: ``MPI_Abort`` (a failed rank, Ctrl-C), SIGTERM
-    or a killed rank left them behind. The mappings stay valid; the kernel frees the memory when
-    the last rank exits, however it exits (as ``arena.py`` does for the engine's own memory).
-    """
-    global _names_released
-    if _names_released:
-        return
-    _names_released = True
-    local = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED)
-    with open("/proc/self/maps") as maps:
-        mapped = {line.split()[-1] for line in maps
-                  if MPICH_SEGMENT in line and not line.rstrip().endswith("(deleted)")}
-    # Only names every rank of the node has mapped: one MPICH set up lazily (a collective's
-    # segment, say) may still be opened by name by a rank that has not got to it yet.
-    everywhere = set.intersection(*local.allgather(mapped))
-    if local.Get_rank() == 0:
-        for name in everywhere:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(name)
-    local.Barrier()
-    local.Free()
-
-
 def join_command_line() -> tuple[int, int]:
     """This process's (rank, size) in the MPI job; ranks other than 0 stop speaking.
 
@@ -183,7 +152,6 @@ def join_command_line() -> tuple[int, int]:
     summary, one error line. Their Python-level stdout and stderr go to /dev/null; a failing rank
     still reports through ``sys.__stderr__`` (see :func:`abort`).
     """
-    release_segment_names()
     rank, size = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
     if rank != ROOT:
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the process)
