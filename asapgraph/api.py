@@ -30,7 +30,8 @@ TRANSPORTS = ("shm", "mpi")
 # Every option a run takes: where it runs (execute), how the graph is laid out (Engine.run), and
 # the round settings that make_spec validates.
 RUN_OPTIONS = frozenset(
-    {"workers", "engine", "reference", "transport", "order", "partitioning", "trace_interval"}
+    {"workers", "engine", "reference", "transport", "order", "partitioning", "trace_interval",
+     "timeout", "stall_after"}
     | set(list(inspect.signature(make_spec).parameters)[2:])
 )
 
