@@ -100,6 +100,7 @@ class PageRank(VertexProgram):
         """Per vertex: see :meth:`data_of`; with personalization, nstart and dangling applied."""
         n = graph.n
         if graph.weighted and self.weighted:
+            checks.transition_weights(graph.weights)
             rows = np.repeat(np.arange(n), graph.out_degree)
             outweight = np.bincount(rows, graph.weights, minlength=n)
         else:

@@ -66,3 +66,18 @@ def distribution(name: str, values: object) -> np.ndarray | None:
     if total <= 0:
         raise ValueError(f"{name} must not sum to zero.")
     return array / total
+
+
+def transition_weights(weights: np.ndarray | None) -> None:
+    """Check that edge weights can be followed as transition probabilities: finite, >= 0.
+
+    networkx returns negative ranks for negative weights; here they are refused. A vertex whose
+    weights sum to zero is dangling, as in networkx.
+    """
+    if weights is None or not weights.size:
+        return
+    if not np.isfinite(weights).all():
+        raise ValueError(f"edge weights must be finite, got {weights[~np.isfinite(weights)][0]}.")
+    if weights.min() < 0:
+        raise ValueError(f"PageRank follows links in proportion to their weights, which must be "
+                         f"non-negative; got {weights.min()}.")

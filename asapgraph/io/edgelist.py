@@ -17,6 +17,7 @@ import bz2
 import gzip
 import io
 import re
+import stat
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +41,7 @@ _FLOAT = re.compile(
     rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE
 )
 _INT64 = np.iinfo(np.int64)
+MAX_ID_DIGITS = 19 + 20  # int64 has 19 digits; leading zeros allowed up to a point
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
@@ -82,13 +84,14 @@ def _read_header(handle: Iterable[bytes], path: Path) -> _Header:
     return _Header(directed, 0, 0)
 
 
-def _decompressed(path: Path) -> bytes | None:
-    """The whole decompressed text of a .gz/.bz2 file (None for plain text)."""
+def _decompressed(path: Path, raw: bytes | None = None) -> bytes | None:
+    """The whole decompressed text of a .gz/.bz2 file (``raw``, or None, for plain text);
+    ``raw`` holds the bytes already read from a stream (a FIFO can be read once only)."""
     if path.suffix not in _DECOMPRESS:
-        return None
+        return raw
     kind, decompress = _DECOMPRESS[path.suffix]
     try:
-        return decompress(path.read_bytes())
+        return decompress(path.read_bytes() if raw is None else raw)
     except (OSError, EOFError, ValueError, zlib.error) as error:
         raise GraphFormatError(path, f"corrupt or truncated {kind} data ({error})") from None
 
@@ -117,6 +120,8 @@ def _normalised(raw: bytes) -> bytes:
 def _vertex(token: bytes, path: Path, line: int) -> int:
     if not _INTEGER.fullmatch(token):
         raise GraphFormatError(path, f"vertex id {_shown(token)} is not an integer", line)
+    if len(token.lstrip(b"+-")) > MAX_ID_DIGITS:  # int() of a huge token is slow, then refused
+        raise GraphFormatError(path, f"vertex id {_shown(token)} is outside the int64 range", line)
     value = int(token)
     if not _INT64.min <= value <= _INT64.max:
         raise GraphFormatError(path, f"vertex id {value} is outside the int64 range", line)
@@ -126,7 +131,10 @@ def _vertex(token: bytes, path: Path, line: int) -> int:
 def _weight(token: bytes, path: Path, line: int) -> float:
     if not _FLOAT.fullmatch(token):
         raise GraphFormatError(path, f"weight {_shown(token)} is not a number", line)
-    return float(token)
+    value = float(token)
+    if not np.isfinite(value):
+        raise GraphFormatError(path, f"weight {_shown(token)} is not a finite number", line)
+    return value
 
 
 def _shown(token: bytes) -> str:
@@ -206,15 +214,29 @@ def whole_text(path: Path) -> bytes:
     return path.read_bytes() if text is None else text
 
 
-def _read(path: Path, directed: bool | None, drop_self_loops: bool) -> Graph:
-    text = _decompressed(path)
+def _read(path: Path, directed: bool | None, drop_self_loops: bool,
+          raw: bytes | None = None) -> Graph:
+    text = _decompressed(path, raw)
     header = file_header(path, text)
     src, dst, weights = _parse(path, text, header)
+    if weights is not None and not np.isfinite(weights).all():  # the fast path let it through
+        _scan(path.read_bytes() if text is None else text, path)  # names the line
     if directed is None:
         directed = header.directed is not False
     ids, src, dst = remap_ids(src, dst)  # reads loadtxt's strided columns; from_edges copies
     return Graph.from_dense_edges(src, dst, ids, weights, directed=directed,
                                   drop_self_loops=drop_self_loops)
+
+
+def negative_weight_line(path: Path) -> tuple[int, str] | None:
+    """(line, weight) of the first negative weight in the edge list, or None (an error path:
+    the file is read again)."""
+    raw = _decompressed(path) or path.read_bytes()
+    for number, line in _lines(io.BytesIO(raw)):
+        fields = _fields(line)
+        if len(fields) == 3 and fields[2].startswith(b"-") and float(fields[2]) < 0:
+            return number, fields[2].decode("latin-1")
+    return None
 
 
 @dataclass
@@ -239,11 +261,17 @@ def load_edgelist(
     """Read a SNAP edge list (.gz/.bz2 too), through the binary cache unless ``cache=False``.
 
     ``directed=None`` follows the SNAP header ("Undirected graph" -> undirected, else directed).
-    Raises :class:`GraphFormatError` naming the file and line of the first bad input.
+    Raises :class:`GraphFormatError` naming the file and line of the first bad input (weights
+    must be finite numbers). A FIFO or other non-regular file is read once as a stream, without
+    the cache.
     """
     path = Path(path)
     start = time.perf_counter()
-    size = path.stat().st_size
+    info = path.stat()
+    raw = None
+    if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        raw, cache = path.read_bytes(), False  # a FIFO or device: read once, as a stream
+    size = info.st_size if raw is None else len(raw)
     options = {"directed": directed, "drop_self_loops": drop_self_loops}
     entry = CacheEntry.for_source(path, options, cache_dir) if cache else None
     if entry is not None and not entry.trusted():
@@ -251,7 +279,7 @@ def load_edgelist(
     graph = entry.load() if entry is not None else None
     from_cache = graph is not None
     if graph is None:
-        graph = _read(path, directed, drop_self_loops)
+        graph = _read(path, directed, drop_self_loops, raw)
         if entry is not None:
             entry.store(graph)
     return LoadedGraph(graph, path, time.perf_counter() - start, from_cache, size)
