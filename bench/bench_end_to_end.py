@@ -286,7 +286,7 @@ def reference_command(name: str, algorithm: str, source: Path, out: Path) -> lis
 
 
 def run_graph(name: str, algorithms: list[str], repeat: int, data: Path, work: Path,
-              wanted: list[str]) -> dict[str, dict[str, Measured]]:
+              wanted: list[str], cold: bool = True) -> dict[str, dict[str, Measured]]:
     """Every contender, cold and warm, on one graph; repeats alternate the contenders."""
     text = text_file(name, data)
     cache = work / "cache"
@@ -301,7 +301,9 @@ def run_graph(name: str, algorithms: list[str], repeat: int, data: Path, work: P
     out, stats = work / "out.tsv", work / "stats.json"
     results: dict[str, dict[str, Measured]] = {}
     for algorithm in algorithms:
-        for workers in (1, 2):  # fills the cache's view and partitions: warm runs map them
+        for workers in sorted({int(c.rsplit("-", 1)[1]) for c in contenders
+                               if c.startswith("asapgraph")}):  # fills the cache's view and
+            # partitions, untimed: the warm runs map them
             subprocess.run(asapgraph_command(algorithm, text, workers, cache, out, stats),
                            check=True, capture_output=True)
         measured = {contender: Measured() for contender in contenders}
@@ -311,6 +313,7 @@ def run_graph(name: str, algorithms: list[str], repeat: int, data: Path, work: P
                 record = measured[contender]
                 if contender.startswith("asapgraph"):
                     workers = int(contender.rsplit("-", 1)[1])
+                if contender.startswith("asapgraph") and cold:
                     cold_cache = work / "cold-cache"
                     shutil.rmtree(cold_cache, ignore_errors=True)
                     seconds, peak = timed(asapgraph_command(algorithm, text, workers,
@@ -318,12 +321,13 @@ def run_graph(name: str, algorithms: list[str], repeat: int, data: Path, work: P
                     shutil.rmtree(cold_cache, ignore_errors=True)
                     record.cold.append(seconds)
                     record.cold_peak.append(peak)
+                if contender.startswith("asapgraph"):
                     seconds, peak = timed(asapgraph_command(algorithm, text, workers, cache,
                                                             out, stats))
                     document = json.loads(stats.read_text())
                     record.partition_share.append(document["partition_seconds"] / seconds)
                 else:
-                    if contender != "scipy":
+                    if contender != "scipy" and cold:
                         seconds, peak = timed(reference_command(contender, algorithm, text,
                                                                 out))
                         record.cold.append(seconds)
@@ -380,6 +384,8 @@ def main() -> None:
     parser.add_argument("--algorithms", default="pagerank,cc")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--no-cold", dest="cold", action="store_false",
+                        help="only the warm runs (from the binary cache)")
     parser.add_argument("--data", type=Path,
                         default=Path(tempfile.gettempdir()) / "asapgraph-bench-e2e")
     args = parser.parse_args()
@@ -389,7 +395,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name in args.graphs.split(","):
             run_graph(name, args.algorithms.split(","), args.repeat, args.data, Path(folder),
-                      args.contenders.split(","))
+                      args.contenders.split(","), args.cold)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 
