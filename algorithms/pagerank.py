@@ -188,10 +188,12 @@ class PageRank(VertexProgram):
         return error_bound < n_total * self.tol
 
     def local_threshold(self, block: Block, values: np.ndarray) -> float:
-        """n·tol·(1 − d)/(2d) times this block's norm: the shares add up to the global test."""
-        return block.n_total * self.tol * (1.0 - self.damping) / (2.0 * self.damping) * self.norm(
-            block, values
-        )
+        """This block's share of :meth:`change_target`: the shares add up to the global test."""
+        return self.change_target(self.norm(block, values), block.n_total)
+
+    def change_target(self, total_norm: float, n_total: int) -> float:
+        """n·tol·(1 − d)/(2d)·norm: the change under which the error bound meets ``tol``."""
+        return n_total * self.tol * (1.0 - self.damping) / (2.0 * self.damping) * total_norm
 
     def ranks(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """The unnormalised ranks x (published states with the scaling undone)."""

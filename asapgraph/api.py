@@ -31,7 +31,7 @@ TRANSPORTS = ("shm", "mpi")
 # the round settings that make_spec validates.
 RUN_OPTIONS = frozenset(
     {"workers", "engine", "reference", "transport", "order", "partitioning", "trace_interval",
-     "timeout", "stall_after"}
+     "timeout", "stall_after", "progress"}
     | set(list(inspect.signature(make_spec).parameters)[2:])
 )
 

@@ -57,29 +57,76 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"asapgraph: error: {message} (see {self.prog} --help)\n")
 
 
+VERBOSE_HELP = "log engine events (-v) or every worker event (-vv) to stderr"
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' layout and ends the help of every option that takes a value with its
+    default (options whose default is None say in their own words what happens without them)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (not action.option_strings or action.nargs == 0 or "default" in text
+                or default is None or default is argparse.SUPPRESS):
+            return text
+        return f"{text} (default: {shown_default(default)})".replace("%", "%%").strip()
+
+
+def shown_default(value: object) -> str:
+    """A default as a user would type it: lists comma-separated, None (a fan-in) as ``all``."""
+    if isinstance(value, list | tuple):
+        return ",".join(shown_default(item) for item in value) if value else "none"
+    return "all" if value is None else str(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+    """The argument parser with every subcommand registered.
+
+    Every screen shows defaults (:class:`HelpFormatter`), and every subcommand accepts ``-v``
+    too, counted into :func:`verbosity` wherever it is given.
+    """
     parser = OneLineParser(
         prog="asapgraph",
         description="Iterative graph analytics on partitioned graphs: BSP or ASAP.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"asapgraph {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log progress (-v) or every worker event (-vv) to stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (info, run, compare, datasets):
         command.register(subparsers)
+    for depth, subparser in _subparsers(parser):
+        subparser.formatter_class = HelpFormatter
+        # Each level parses into its own namespace, so each counts into its own name.
+        subparser.add_argument("-v", "--verbose", action="count", dest=f"verbose_{depth}",
+                               default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser, depth: int = 1):
+    """Every subcommand's parser below ``parser``, with its depth (1 = ``run``, 2 = ``fetch``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in dict.fromkeys(action.choices.values()):
+                yield depth, subparser
+                yield from _subparsers(subparser, depth + 1)
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """How many ``-v`` were given, before and after the subcommands."""
+    return sum(count for name, count in vars(args).items()
+               if name == "verbose" or name.startswith("verbose_"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if args.verbose:
+    level = verbosity(args)
+    if level:
         logging.basicConfig(
-            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            level=logging.DEBUG if level > 1 else logging.INFO,
             format="%(asctime)s %(processName)s %(name)s: %(message)s",
         )
     if getattr(args, "transport", None) != "mpi":

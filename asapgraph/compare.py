@@ -3,8 +3,11 @@
 A comparison is only honest if nothing but the execution model changes between its rows: every
 configuration runs on the same partitioning and seed, on the same worker processes, and is scored
 against a reference computed once, at equal *accuracy* rather than at equal nominal tolerance
-(DESIGN §8). Repeats are interleaved (repeat 1 of every configuration, then repeat 2, ...) so that
-a machine that slows down over time does not favour whichever configuration ran first.
+(DESIGN §8). One untimed warm-up run comes first (worker start, page faults and compiled kernels
+otherwise bill the first configuration alone), and repeats are interleaved with the order rotated
+by one place each repeat, so that neither a cold start nor a machine that slows down over time
+favours whichever configuration runs first. An interrupted comparison (Ctrl-C) keeps the runs
+that finished and says so.
 
 >>> from asapgraph.algorithms.pagerank import PageRank
 >>> result = compare(lambda: PageRank(tol=1e-10), graph, configurations_from(["bsp", "asap"], [1]),
@@ -13,6 +16,7 @@ a machine that slows down over time does not favour whichever configuration ran 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,12 +28,13 @@ from asapgraph import checks
 from asapgraph.algorithms.components import smallest_member_ids
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.algorithms.quality import modularity
-from asapgraph.engine.engine import DEFAULT_TRACE_INTERVAL, Engine
+from asapgraph.engine.engine import Engine
 from asapgraph.engine.rounds import MODES
 from asapgraph.engine.stats import RunStats
 from asapgraph.graph import Graph
 from asapgraph.partition import partition
 from asapgraph.program import VertexProgram
+from asapgraph.progress import CONFIGURATIONS, ProgressCallback, ProgressEvent
 
 DEFAULT_PAGERANK_TARGET = 1e-6  # L1 error to the reference (DESIGN §4's yardstick)
 # The reference PageRank is solved this many times more accurately than the target, so that its
@@ -39,6 +44,10 @@ REFERENCE_MAX_ITER = 10_000
 # The parent samples the error while workers run, on the same cores: it spends at most 1/this of
 # one core doing so (the interval grows with the cost of one sample on large graphs).
 SAMPLE_BUDGET = 20
+# The finest sampling: a run of 25 ms still draws a curve of about 25 points.
+MIN_TRACE_INTERVAL = 0.001
+
+log = logging.getLogger("asapgraph.compare")
 
 
 @dataclass(frozen=True)
@@ -80,11 +89,13 @@ def configurations_from(
 class Reference:
     """The yardstick of a comparison, computed once: how results are scored and when to stop.
 
-    ``error`` maps a finished result (``program.finish``) to its distance from the reference; it
-    is traced during runs and its first value <= ``target`` gives the time to target. Without it
-    (label propagation has no right answer, only a quality), the time to target is the time to
-    finish and the plot shows the total change. ``score`` is the figure reported for the final
-    result (the error, or a quality such as modularity).
+    ``error`` maps a finished result (``program.finish``) to its distance from the reference; its
+    first traced value <= ``target`` gives the time to target. Without it (label propagation has
+    no right answer, only a quality), the time to target is the time to finish. ``score`` is the
+    figure reported for the final result (the error, or a quality such as modularity); ``curve``
+    is what runs trace and the plot draws, in the table's units (default: the error), on the
+    ``scale`` that shows it best (matplotlib's ``log``, ``symlog`` where zero must show, or
+    ``linear``).
     """
 
     metric: str  # what score measures, as a table header: "L1 error", "modularity", ...
@@ -93,6 +104,13 @@ class Reference:
     error: Callable[[np.ndarray], float] | None = None
     target: float | None = None
     seconds: float = 0.0  # time spent computing the reference
+    curve: Callable[[np.ndarray], float] | None = None
+    scale: str = "log"
+
+    @property
+    def sampled(self) -> Callable[[np.ndarray], float] | None:
+        """What the trace samples during a run: ``curve``, else the error."""
+        return self.curve if self.curve is not None else self.error
 
     @property
     def goal(self) -> str:
@@ -167,14 +185,16 @@ def components_reference(graph: Graph) -> Reference:
     expected = smallest_member_ids(labels.astype(np.int64), graph)
     seconds = time.perf_counter() - began
     wrong = lambda result: float(np.count_nonzero(result != expected))  # noqa: E731
+    # symlog: linear near zero, so the curve can be seen to reach an exact answer.
     return Reference("mislabelled vertices", "vertices in the wrong component", wrong, wrong, 0.0,
-                     seconds)
+                     seconds, scale="symlog")
 
 
 def modularity_reference(graph: Graph) -> Reference:
-    """Label propagation has no single right answer: report the modularity of what it found."""
-    return Reference("modularity", "total change (vertices not settled)",
-                     lambda result: modularity(graph, result))
+    """Label propagation has no single right answer: report and trace the modularity it finds."""
+    score = lambda result: modularity(graph, result)  # noqa: E731
+    return Reference("modularity", "modularity of the current labels", score, curve=score,
+                     scale="linear")
 
 
 def reference_for(program: VertexProgram, graph: Graph, target: float | None = None) -> Reference:
@@ -204,6 +224,7 @@ class Trial:
     seconds: float | None
     score: float
     stats: RunStats
+    position: int = 0  # where it ran in its repeat's (rotated) order
 
     @property
     def converged(self) -> bool:
@@ -212,7 +233,8 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, with every raw statistic of the run."""
-        return {"repeat": self.repeat, "seconds_to_target": self.seconds, "score": self.score,
+        return {"repeat": self.repeat, "position": self.position,
+                "seconds_to_target": self.seconds, "score": self.score,
                 "converged": self.converged, "stats": self.stats.to_dict()}
 
 
@@ -275,6 +297,14 @@ class Comparison:
     partition_seconds: float
     trace_interval: float
     results: list[ConfigurationResult]
+    warmup: dict[str, Any] | None = None  # the untimed first run: configuration, seconds
+    orders: list[list[str]] = field(default_factory=list)  # each repeat's order of labels
+    interrupted: bool = False  # stopped by Ctrl-C: results hold the runs that finished
+
+    @property
+    def runs(self) -> int:
+        """Timed runs that finished."""
+        return sum(len(result.trials) for result in self.results)
 
     @property
     def baseline(self) -> ConfigurationResult:
@@ -304,6 +334,10 @@ class Comparison:
                           "goal": self.reference.goal, "seconds": self.reference.seconds},
             "partition_seconds": self.partition_seconds,
             "trace_interval": self.trace_interval,
+            "warmup": self.warmup,
+            "orders": self.orders,
+            "interrupted": self.interrupted,
+            "runs": self.runs,
             "baseline": self.baseline.configuration.label,
             "configurations": [
                 {**result.to_dict(), "speedup": self.speedup(result)} for result in self.results
@@ -324,7 +358,8 @@ def compare(
     straggler: dict[int, float] | None = None,
     order: str = "none",
     trace_interval: float | None = None,
-    progress: Callable[[str], None] | None = None,
+    warmup: bool = True,
+    progress: ProgressCallback | None = None,
     **options: Any,
 ) -> Comparison:
     """Run every configuration ``repeat`` times on one partitioning and seed, and score them.
@@ -340,7 +375,8 @@ def compare(
     workers : int
         Worker processes (ignored when ``engine`` is given: its workers are used).
     repeat : int
-        Runs per configuration; times are reported as median and range.
+        Runs per configuration; times are reported as median and range. Repeat j runs the
+        configurations in their given order rotated by j places.
     seed : int
         Seeds the partitioning order and ASAP's neighbour sampling, equal for every run.
     reference : Reference, optional
@@ -350,12 +386,23 @@ def compare(
     straggler : dict, optional
         ``{worker: slowdown}``, the same in every run.
     trace_interval : float, optional
-        Seconds between the parent's error samples; default: ``DEFAULT_TRACE_INTERVAL``, or
-        more where one sample is costly (at most 1/``SAMPLE_BUDGET`` of a core goes to sampling).
+        Seconds between the parent's samples of ``reference.sampled``; default:
+        ``MIN_TRACE_INTERVAL``, or more where one sample is costly (at most 1/``SAMPLE_BUDGET``
+        of a core goes to sampling).
+    warmup : bool
+        Run the first configuration once, untimed, before the timed runs (default True).
     progress : callable, optional
-        Receives one line after each run (configuration i of N, repeat j, time, residual).
+        Receives :class:`~asapgraph.progress.ProgressEvent` s: the runs done of all
+        (``configurations``) and each run's rounds. Each finished run is also logged (INFO).
     **options
         Passed to every :meth:`Engine.run`: ``max_staleness``, ``policy``, ``sweeps``, ``chunks``.
+
+    Returns
+    -------
+    Comparison
+        Every finished run. A KeyboardInterrupt (Ctrl-C) during the timed runs ends the
+        comparison early with ``interrupted=True`` and the runs that finished; before any timed
+        run finished, it propagates.
     """
     if not configurations:
         raise ValueError("A comparison needs at least one configuration.")
@@ -371,20 +418,41 @@ def compare(
     partitioning = partition(probe.matrix(graph), engine.workers, order=order, seed=seed)
     partition_seconds = time.perf_counter() - began
     results = [ConfigurationResult(row) for row in configurations]
+    run_options = {"seed": seed, "straggler": straggler, "partitioning": partitioning,
+                   "error": reference.sampled, "trace_interval": trace_interval,
+                   "progress": progress, **options}
+    warmed, orders, interrupted, done = None, [], False, 0
     try:
+        if warmup:
+            if progress is not None:
+                progress(ProgressEvent(CONFIGURATIONS, 0.0, 0, repeat * len(results),
+                                       label=f"warm-up, {configurations[0].label} (untimed)"))
+            warmed = _warm_up(engine, make_program(), graph, configurations[0], run_options)
         for j in range(repeat):
-            for i, result in enumerate(results):
+            rotated = results[j % len(results):] + results[:j % len(results)]
+            orders.append([result.configuration.label for result in rotated])
+            for position, result in enumerate(rotated):
                 row = result.configuration
-                program = make_program()
-                outcome = engine.run(
-                    program, graph, mode=row.mode, fan_in=row.fan_in, seed=seed,
-                    straggler=straggler, partitioning=partitioning, error=reference.error,
-                    trace_interval=trace_interval, **options,
-                )
-                trial = _trial(j, program, graph, outcome.state, outcome.stats, reference)
-                result.trials.append(trial)
                 if progress is not None:
-                    progress(_progress_line(i, len(results), j, repeat, row, trial, reference))
+                    progress(ProgressEvent(CONFIGURATIONS, time.perf_counter() - began, done,
+                                           repeat * len(results), label=_run_label(row, j)))
+                program = make_program()
+                outcome = engine.run(program, graph, mode=row.mode, fan_in=row.fan_in,
+                                     **run_options)
+                trial = _trial(j, position, program, graph, outcome.state, outcome.stats,
+                               reference)
+                result.trials.append(trial)
+                done += 1
+                log.info("%s", _progress_line(position, len(results), j, repeat, row, trial,
+                                              reference))
+        if progress is not None:
+            progress(ProgressEvent(CONFIGURATIONS, time.perf_counter() - began, done, done,
+                                   label="all runs", finished=True))
+    except KeyboardInterrupt:
+        if done == 0:
+            raise
+        interrupted = True
+        log.warning("interrupted: keeping the %d run(s) that finished", done)
     finally:
         if owned:
             engine.close()
@@ -400,35 +468,53 @@ def compare(
         reference=reference,
         partition_seconds=partition_seconds,
         trace_interval=trace_interval,
-        results=results,
+        results=[result for result in results if result.trials],
+        warmup=warmed,
+        orders=orders,
+        interrupted=interrupted,
     )
 
 
-def _trial(repeat: int, program: VertexProgram, graph: Graph, state: np.ndarray,
+def _warm_up(engine: Engine, program: VertexProgram, graph: Graph, row: Configuration,
+             run_options: dict[str, Any]) -> dict[str, Any]:
+    """One untimed run, so that no timed run pays for starting workers or compiling kernels."""
+    began = time.perf_counter()
+    engine.run(program, graph, mode=row.mode, fan_in=row.fan_in,
+               **{**run_options, "error": None, "progress": None})
+    seconds = time.perf_counter() - began
+    log.info("warm-up (%s, untimed): %.3fs", row.label, seconds)
+    return {"configuration": row.label, "seconds": seconds}
+
+
+def _run_label(row: Configuration, j: int) -> str:
+    return f"{row.label}, repeat {j + 1}"
+
+
+def _trial(repeat: int, position: int, program: VertexProgram, graph: Graph, state: np.ndarray,
            stats: RunStats, reference: Reference) -> Trial:
     if reference.error is None or reference.target is None:
         seconds: float | None = stats.compute_seconds
     else:
         seconds = stats.time_to_error(reference.target)
-    return Trial(repeat, seconds, reference.score(program.finish(state, graph)), stats)
+    return Trial(repeat, seconds, reference.score(program.finish(state, graph)), stats, position)
 
 
 def _trace_interval(program: VertexProgram, graph: Graph, reference: Reference) -> float:
-    """The default interval, stretched so that sampling the error stays within its budget."""
-    if reference.error is None:
-        return DEFAULT_TRACE_INTERVAL
+    """The finest interval, stretched so that sampling stays within its budget."""
+    if reference.sampled is None:
+        return MIN_TRACE_INTERVAL
     state = np.arange(graph.n).astype(program.dtype)
     cost = float("inf")
     for _ in range(3):
         began = time.perf_counter()
-        reference.error(program.finish(state.copy(), graph))
+        reference.sampled(program.finish(state.copy(), graph))
         cost = min(cost, time.perf_counter() - began)
-    return max(DEFAULT_TRACE_INTERVAL, SAMPLE_BUDGET * cost)
+    return max(MIN_TRACE_INTERVAL, SAMPLE_BUDGET * cost)
 
 
 def _progress_line(i: int, count: int, j: int, repeat: int, row: Configuration, trial: Trial,
                    reference: Reference) -> str:
     reached = "not reached" if trial.seconds is None else f"{trial.seconds:.3f}s"
-    return (f"configuration {i + 1}/{count} {row.label}, repeat {j + 1}/{repeat}: "
+    return (f"run {i + 1}/{count} {row.label}, repeat {j + 1}/{repeat}: "
             f"{reference.goal} {reached}, {reference.metric} {trial.score:.4g}, "
             f"residual {trial.stats.residual:.3g}, converged={trial.converged}")

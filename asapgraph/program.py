@@ -201,6 +201,13 @@ class VertexProgram(ABC):
         """
         return 0.0
 
+    def change_target(self, total_norm: float, n_total: int) -> float:
+        """The total change of a round under which the run may end (progress displays show it).
+
+        Default 0: the run ends on a round that changed nothing.
+        """
+        return 0.0
+
     def finish(self, values: np.ndarray, graph: Graph) -> np.ndarray:
         """Turn the gathered state (dense vertex order) into the user-facing result."""
         return values

@@ -8,7 +8,6 @@ non-interactive Agg canvas, so the table and the JSON never depend on it.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -18,8 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from asapgraph import __version__
-from asapgraph.compare import Comparison, ConfigurationResult
+from asapgraph import __version__, strict_json
+from asapgraph.compare import Comparison, ConfigurationResult, Reference
 from asapgraph.io.output import write_atomically
 
 PLOT_HINT = "pip install 'asapgraph[plot]'"
@@ -94,10 +93,15 @@ def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
 
 def summary(comparison: Comparison, graph_name: str) -> str:
     """The line above the table: what was compared, on what, how often."""
+    warmup = ", after an untimed warm-up" if comparison.warmup else ""
+    interrupted = (f"; INTERRUPTED after {comparison.runs} of "
+                   f"{comparison.repeat * len(comparison.orders[0])} runs"
+                   if comparison.interrupted and comparison.orders else "")
     return (f"{comparison.algorithm} on {graph_name} (n={comparison.graph['n']:,}, "
             f"m={comparison.graph['m']:,}): {comparison.workers} workers, "
-            f"{_stragglers(comparison)}, {comparison.repeat} repeat(s), seed {comparison.seed}; "
-            f"reference in {comparison.reference.seconds:.2f}s")
+            f"{_stragglers(comparison)}, {comparison.repeat} repeat(s) in rotating order"
+            f"{warmup}, seed {comparison.seed}; reference in "
+            f"{comparison.reference.seconds:.2f}s{interrupted}")
 
 
 def _stragglers(comparison: Comparison) -> str:
@@ -137,30 +141,23 @@ def results_document(comparison: Comparison, graph_name: str,
         "machine": machine(),
         **comparison.to_dict(),
     }
-    return _finite(document)
+    return strict_json.finite(document)
 
 
 def write_results(path: str | Path, document: dict[str, Any]) -> None:
-    """Write ``document`` as JSON atomically (a temp file, then one rename)."""
-    write_atomically(path, lambda handle: json.dump(document, handle, indent=1, allow_nan=False))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+    """Write ``document`` as strict JSON atomically (a temp file, then one rename)."""
+    write_atomically(path, lambda handle: handle.write(strict_json.dumps(document, indent=1)))
 
 
 # ---------------------------------------------------------------------- convergence.png
 def convergence_figure(comparison: Comparison, graph_name: str):
-    """The error (log scale) against wall time, one curve per configuration (its median repeat).
+    """What runs traced against wall time, one curve per configuration (its median repeat).
 
-    Raises ImportError when matplotlib is not installed. Curves carry the configuration labels;
-    the target, when one is drawn, is an unlabelled dashed line.
+    The y axis is in the units of the table, on the reference's scale: PageRank's L1 error on a
+    log scale, components' wrong vertices on a symlog scale (linear near zero, so reaching the
+    exact answer shows), label propagation's modularity on a linear one. Raises ImportError
+    when matplotlib is not installed. Curves carry the configuration labels; the target, when
+    one is drawn, is an unlabelled dashed line.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -170,21 +167,35 @@ def convergence_figure(comparison: Comparison, graph_name: str):
     axes = figure.add_subplot()
     reference = comparison.reference
     for result in comparison.results:
-        trace = result.typical.stats.trace
-        values = [p.change if reference.error is None else p.error for p in trace]
-        points = [(p.time, v) for p, v in zip(trace, values, strict=True)
-                  if v is not None and math.isfinite(v) and v > 0]
+        points = curve_points(result, reference)
         axes.plot([t for t, _ in points], [v for _, v in points],
                   label=result.configuration.label, marker=".", markersize=3)
-    if reference.error is not None and reference.target:
+    if reference.error is not None and reference.target is not None:
         axes.axhline(reference.target, color="grey", linestyle="--", linewidth=1)
-    axes.set_yscale("log")
+    if reference.scale == "symlog":
+        axes.set_yscale("symlog", linthresh=1)
+        axes.set_ylim(bottom=0)
+    else:
+        axes.set_yscale(reference.scale)
     axes.set_xlabel("wall time (s)")
     axes.set_ylabel(reference.traced)
+    interrupted = ", interrupted" if comparison.interrupted else ""
     axes.set_title(f"{comparison.algorithm} on {Path(graph_name).name}: "
-                   f"{comparison.workers} workers, {_stragglers(comparison)}", fontsize=10)
+                   f"{comparison.workers} workers, {_stragglers(comparison)}{interrupted}",
+                   fontsize=10)
     axes.legend(fontsize=8)
     return figure
+
+
+def curve_points(result: ConfigurationResult, reference: Reference) -> list[tuple[float, float]]:
+    """The (time, value) points of a configuration's median repeat that the scale can draw: the
+    sampled curve, or the total change where the reference samples nothing."""
+    trace = result.typical.stats.trace
+    pairs = [(p.time, p.change if reference.sampled is None else p.error) for p in trace]
+    points = [(t, v) for t, v in pairs if v is not None and math.isfinite(v)]
+    if reference.scale == "log":
+        return [(t, v) for t, v in points if v > 0]
+    return points
 
 
 def write_plot(path: str | Path, comparison: Comparison, graph_name: str) -> bool:

@@ -6,12 +6,20 @@ as the shared SNAP folder) serves them without a download, and is never written 
 read-only. A download goes to a temporary file next to the final one and is moved into place only
 after its size and sha256 check out, so an interrupted or failed download leaves nothing under the
 final name and simply starts over next time.
+
+Files are stored under the catalogue's names, which are the shared folder's (its MANIFEST.tsv)
+and the ones the tests look for, so a folder filled by ``fetch`` can stand in for the shared one.
+Where the shared file is not SNAP's own (``mirror_only``), SNAP's ``.gz`` is decompressed under
+that name when the name is plain text, and a marker beside it (``.NAME.snap``) records that the
+copy is SNAP's, unverified against the shared checksum.
 """
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import os
+import shutil
 import stat
 import sys
 from pathlib import Path
@@ -64,17 +72,25 @@ def find_local(name: str | Dataset, data_dir: str | os.PathLike | None = None) -
     """The usable copy of a dataset in the data folder, or None; never downloads.
 
     A file under the catalogue's name must have its recorded size and sha256. For a
-    ``mirror_only`` entry a file under SNAP's download name is accepted as it is (unverified).
+    ``mirror_only`` entry, SNAP's copy is accepted as it is (unverified): under the catalogue's
+    name with its marker, or under SNAP's download name.
     """
     entry = entry_named(name)
     folder = resolve_data_dir(data_dir)
     path = folder / entry.filename
     if path.is_file() and check_file(path, entry.size, entry.sha256) is None:
         return path
+    if not entry.mirror_only:
+        return None
+    if path.is_file() and snap_marker(path).is_file():
+        return path
     download = folder / entry.download_name
-    if entry.mirror_only and download.is_file():
-        return download
-    return None
+    return download if download.is_file() else None
+
+
+def snap_marker(path: Path) -> Path:
+    """The file that says ``path`` is SNAP's copy of a ``mirror_only`` graph, not the mirror's."""
+    return path.with_name(f".{path.name}.snap")
 
 
 def fetch(
@@ -113,9 +129,31 @@ def fetch(
             path=folder,
             downloader=_Downloader(entry, progress),
         )
+        if target.name != entry.filename:
+            return _store_under_catalogue_name(entry, target, folder / entry.filename)
     except OSError as error:  # the folder, not the transfer: permissions, a full disk
         raise DatasetError(f"{entry.name}: cannot write to {folder}: {error.strerror}") from None
     return target
+
+
+def _store_under_catalogue_name(entry: Dataset, download: Path, path: Path) -> Path:
+    """Move SNAP's ``download`` to the catalogue's name (decompressed when that name is plain
+    text), mark it as SNAP's copy, and return the path; atomic like the download itself."""
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        if download.suffix == ".gz" and path.suffix != ".gz":
+            with gzip.open(download, "rb") as source, partial.open("wb") as sink:
+                shutil.copyfileobj(source, sink, CHUNK_BYTES)
+        else:
+            shutil.copyfile(download, partial)
+        snap_marker(path).write_text(f"SNAP's copy of {entry.name}, from {entry.url}; "
+                                     "not the shared mirror's file (unverified)\n")
+        os.replace(partial, path)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        partial.unlink(missing_ok=True)
+        raise DatasetError(f"{entry.name}: cannot unpack {download.name}: {error}") from None
+    download.unlink()
+    return path
 
 
 def check_file(path: Path, size: int | None, sha256: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.cli import main
 from asapgraph.compare import (
+    MIN_TRACE_INTERVAL,
     Comparison,
     Configuration,
     compare,
@@ -25,6 +27,7 @@ from asapgraph.compare import (
     pagerank_tol,
     reference_for,
 )
+from asapgraph.progress import CONFIGURATIONS, ProgressEvent
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TARGET = 1e-6
@@ -174,12 +177,13 @@ def test_cli_writes_table_results_and_plot(edge_file: Path, tmp_path: Path) -> N
     completed = subprocess.run(
         [sys.executable, "-m", "asapgraph", "compare", "pagerank", str(edge_file),
          "--workers", "2", "--fan-in", "1,all", "--straggler", "1:2", "--repeat", "2",
-         "--no-cache", "--out", str(out)],
+         "--no-cache", "--out", str(out), "-v"],
         capture_output=True, text=True, check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert "asap fan-in all" in completed.stdout
-    assert "configuration 3/3 asap fan-in all, repeat 2/2" in completed.stderr
+    # -v logs each run; repeat 2 runs the order rotated by one, so bsp comes last
+    assert "run 3/3 bsp, repeat 2/2" in completed.stderr
 
     document = json.loads((out / "results.json").read_text(),
                           parse_constant=lambda name: pytest.fail(f"{name} in results.json"))
@@ -262,3 +266,115 @@ def test_out_that_is_a_file_exits_2_before_running(
     err = capsys.readouterr().err
     assert status == 2
     assert err.strip() == f"asapgraph: error: cannot create the --out folder {blocker}: File exists"
+
+
+def test_warm_up_and_rotating_order_are_recorded(pagerank_comparison: Comparison) -> None:
+    labels = ["bsp", "asap fan-in 1", "asap fan-in all"]
+    assert pagerank_comparison.warmup is not None
+    assert pagerank_comparison.warmup["configuration"] == "bsp"
+    assert pagerank_comparison.warmup["seconds"] > 0
+    assert pagerank_comparison.orders == [labels, labels[1:] + labels[:1]]
+    positions = {(r.configuration.label, t.repeat): t.position
+                 for r in pagerank_comparison.results for t in r.trials}
+    assert positions[("bsp", 0)] == 0
+    assert positions[("bsp", 1)] == 2  # first in repeat 1, last in repeat 2
+    document = report.results_document(pagerank_comparison, "small")
+    assert document["warmup"]["configuration"] == "bsp"
+    assert document["orders"] == pagerank_comparison.orders
+    assert document["interrupted"] is False
+    assert document["runs"] == 6
+    trial = document["configurations"][0]["trials"][1]
+    assert (trial["repeat"], trial["position"]) == (1, 2)
+
+
+def test_a_short_run_still_draws_a_curve(pagerank_comparison: Comparison) -> None:
+    # Sampled every millisecond on a small graph (the engine's default is every 10 ms), so a run
+    # of 25 ms draws a curve rather than two points. How many samples a run actually gets
+    # depends on the parent's share of the cores, so only a floor is asserted on the count.
+    assert MIN_TRACE_INTERVAL <= 0.001
+    assert pagerank_comparison.trace_interval == MIN_TRACE_INTERVAL
+    longest = max((t for r in pagerank_comparison.results for t in r.trials),
+                  key=lambda t: t.stats.compute_seconds)
+    assert len(longest.stats.trace) >= 3
+
+
+def test_interrupted_comparison_keeps_the_runs_that_finished() -> None:
+    graph = small_graph()
+    rows = configurations_from(["bsp", "asap"], [1, None])
+
+    def interrupt_third_run(event: ProgressEvent) -> None:
+        if event.stage == CONFIGURATIONS and event.done == 2 and not event.finished:
+            raise KeyboardInterrupt
+
+    comparison = compare(ConnectedComponents, graph, rows, workers=2, repeat=3,
+                         progress=interrupt_third_run)
+    assert comparison.interrupted
+    assert comparison.runs == 2
+    assert [r.configuration.label for r in comparison.results] == ["bsp", "asap fan-in 1"]
+    assert all(r.trials[0].score == 0 for r in comparison.results)  # exact components
+    document = report.results_document(comparison, "small")
+    assert document["interrupted"] is True
+    assert document["runs"] == 2
+    assert "INTERRUPTED after 2 of 9 runs" in report.summary(comparison, "small")
+
+
+def test_interrupt_before_any_run_finished_propagates() -> None:
+    graph = small_graph()
+
+    def interrupt(event: ProgressEvent) -> None:
+        if event.stage == CONFIGURATIONS:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compare(ConnectedComponents, graph, [Configuration("bsp")], workers=2,
+                progress=interrupt)
+
+
+@pytest.mark.parametrize(("program", "scale", "unit"), [
+    (ConnectedComponents, "symlog", "vertices in the wrong component"),
+    (lambda: LabelPropagation(seed=1), "linear", "modularity of the current labels"),
+])
+def test_plots_are_in_the_units_of_the_table(program, scale: str, unit: str) -> None:
+    pytest.importorskip("matplotlib", reason="the plot is the optional [plot] extra")
+    graph = Graph.from_networkx(nx.karate_club_graph())
+    comparison = compare(program, graph, configurations_from(["bsp", "asap"], [1]), workers=2)
+    axes = report.convergence_figure(comparison, "karate").axes[0]
+    assert axes.get_yscale() == scale
+    assert axes.get_ylabel() == unit
+    curves = [line for line in axes.lines if not line.get_label().startswith("_")]
+    assert len(curves) == 2
+    last = [float(line.get_ydata()[-1]) for line in curves]
+    for result, value in zip(comparison.results, last, strict=True):
+        assert value == pytest.approx(result.typical.score)  # the curve ends at the table's value
+    if scale == "symlog":
+        assert last == [0.0, 0.0]  # exact components: the curve visibly reaches zero
+        assert axes.get_ylim()[0] == 0
+
+
+def test_cli_ctrl_c_writes_the_finished_runs_and_exits_130(edge_file: Path,
+                                                          tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the plot is the optional [plot] extra")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asapgraph", "compare", "cc", str(edge_file), "--workers", "2",
+         "--straggler", "1:20", "--repeat", "200", "--no-cache", "--out", str(out), "-v"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    finished = 0
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            finished += "asapgraph.compare: run " in line
+            if finished == 2:
+                process.send_signal(signal.SIGINT)
+                break
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "INTERRUPTED after" in stdout
+    document = json.loads((out / "results.json").read_text())
+    assert document["interrupted"] is True
+    assert document["runs"] >= 2
+    assert (out / "convergence.png").read_bytes().startswith(PNG_SIGNATURE)

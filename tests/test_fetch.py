@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
-from conftest import SNAP_DIR, require_snap
+from conftest import SNAP_DIR, SNAP_GRAPHS, require_snap
 
 from asapgraph.datasets import CATALOGUE, Dataset, DatasetError, fetch, find_local, resolve_graph
 from asapgraph.datasets.catalogue import SNAP_BASE_URL
@@ -184,20 +184,33 @@ def test_mirror_serves_every_shared_graph_without_a_download(
     monkeypatch.setenv("ASAPGRAPH_SNAP_URL", server.url)
     for entry in CATALOGUE[:10]:
         assert fetch(entry.name) == SNAP_DIR / entry.filename
-    with pytest.raises(DatasetError, match="read-only"):
-        fetch("web-Google")
+    # (A graph the mirror lacks is not fetched here: where the shared folder is writable, that
+    # would download into it. The read-only refusal is tested on a tmp folder above.)
     assert server.requests == []
     assert {p.name: p.stat().st_mtime_ns for p in SNAP_DIR.iterdir()} == before
 
 
-def test_mirror_only_download_is_kept_under_snaps_name(server: Server, tmp_path: Path) -> None:
+def test_mirror_only_download_is_stored_under_the_manifest_name(
+    server: Server, tmp_path: Path
+) -> None:
     entry = next(e for e in CATALOGUE if e.name == "ca-GrQc")
     assert entry.mirror_only
     assert entry.download_name == "ca-GrQc.txt.gz"
-    server.routes["/ca-GrQc.txt.gz"] = Route(gzip.compress(b"# Directed graph\n1\t2\n2\t1\n"))
+    text = b"# Directed graph\n1\t2\n2\t1\n"
+    server.routes["/ca-GrQc.txt.gz"] = Route(gzip.compress(text))
     graph = resolve_graph("snap:ca-GrQc", data_dir=tmp_path, base_url=server.url, cache=False)
     assert (graph.n, graph.m, graph.directed) == (2, 1, False)  # read as undirected
-    assert find_local(entry, tmp_path) == tmp_path / "ca-GrQc.txt.gz"
+    # Under the shared folder's (and the tests') name, decompressed, marked as SNAP's copy.
+    assert find_local(entry, tmp_path) == tmp_path / "ca-GrQc.txt"
+    assert (tmp_path / "ca-GrQc.txt").read_bytes() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ca-GrQc.txt.snap", "ca-GrQc.txt"]
+    assert fetch(entry, data_dir=tmp_path, base_url=server.url) == tmp_path / "ca-GrQc.txt"
+    assert len(server.requests) == 1  # the second fetch found it
+
+
+def test_fetch_names_are_the_names_the_tests_read() -> None:
+    shared = [entry for entry in CATALOGUE if entry.size is not None]
+    assert sorted(entry.filename for entry in shared) == sorted(SNAP_GRAPHS)
 
 
 def test_data_dir_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,4 +253,4 @@ def test_cli_fetch_prints_the_path(server: Server, tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == str(tmp_path / "wiki-Vote.txt.gz")
+    assert result.stdout.strip() == str(tmp_path / "wiki-Vote.txt")  # the manifest's name

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from asapgraph.datasets.resolve import resolve_graph
 from asapgraph.io import LoadedGraph, load_edgelist
+from asapgraph.progress import LOAD, ProgressCallback, ProgressEvent
 
 
 def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,13 +27,21 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--drop-self-loops", action="store_true", help="ignore u u lines")
     parser.add_argument("--no-cache", action="store_true", help="bypass the binary graph cache")
-    parser.add_argument("--cache-dir", default=None, help="where the binary cache lives")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where the binary cache lives (default: $ASAPGRAPH_CACHE, else "
+                             "~/.cache/asapgraph/graphs)")
     parser.add_argument("--data-dir", default=None,
-                        help="where snap: datasets are found or fetched (default $ASAPGRAPH_DATA)")
+                        help="where snap: datasets are found or fetched (default: $ASAPGRAPH_DATA, "
+                             "else the user cache)")
 
 
-def load_graph_argument(args: argparse.Namespace) -> LoadedGraph:
-    """Load the graph named on the command line as the arguments say."""
+def load_graph_argument(
+    args: argparse.Namespace, progress: ProgressCallback | None = None
+) -> LoadedGraph:
+    """Load the graph named on the command line as the arguments say.
+
+    ``progress`` hears when loading starts (with the file's size) and ends (so its rate).
+    """
     options = {
         "directed": args.directed,
         "drop_self_loops": args.drop_self_loops,
@@ -40,8 +49,15 @@ def load_graph_argument(args: argparse.Namespace) -> LoadedGraph:
         "cache_dir": args.cache_dir,
     }
     path = Path(args.graph)
-    if path.exists() or ":" not in args.graph:
-        return load_edgelist(path, **options)
+    size = path.stat().st_size if path.is_file() else None
+    if progress is not None:
+        progress(ProgressEvent(LOAD, 0.0, total=size, label=path.name))
     start = time.perf_counter()
-    graph = resolve_graph(args.graph, data_dir=args.data_dir, **options)
-    return LoadedGraph(graph, path, time.perf_counter() - start, False, 0)
+    if path.exists() or ":" not in args.graph:
+        loaded = load_edgelist(path, **options)
+    else:
+        graph = resolve_graph(args.graph, data_dir=args.data_dir, **options)
+        loaded = LoadedGraph(graph, path, time.perf_counter() - start, False, 0)
+    if progress is not None:
+        progress(ProgressEvent(LOAD, loaded.seconds, total=size, label=path.name, finished=True))
+    return loaded

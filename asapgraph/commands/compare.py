@@ -1,8 +1,10 @@
 """``asapgraph compare ALGO DATASET``: BSP and ASAP configurations side by side, on equal terms.
 
 Prints the comparison table and writes DIR/results.json and DIR/convergence.png (the plot needs
-the ``plot`` extra; without it one line says how to get it). Progress goes to stderr, one line
-per run, since a comparison on a large graph takes minutes.
+the ``plot`` extra; without it one line says how to get it). On a terminal a progress display on
+stderr follows the runs (``-v`` logs one line per run instead, anywhere). Ctrl-C keeps the runs
+that finished: the table, results.json (``"interrupted": true``) and the plot are written from
+them, and the exit status is 130.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
+from asapgraph.commands.display import progress_display
 from asapgraph.commands.options import add_tuning_arguments, fan_in_argument, make_program
 from asapgraph.compare import (
     DEFAULT_PAGERANK_TARGET,
@@ -58,9 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fan-in", dest="fan_ins", type=fan_ins_argument, default=[1, 2, None],
                         metavar="K,...", help="one ASAP configuration per fan-in: integers or "
                                               "'all' (default 1,2,all)")
-    add_tuning_arguments(parser)
+    add_tuning_arguments(parser, tol_help="PageRank tolerance per vertex (default: target / n, "
+                                          "so that no run stops before the target)")
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
-                        help=f"runs per configuration (default {DEFAULT_REPEAT})")
+                        help="timed runs per configuration, in an order rotated each repeat, "
+                             f"after one untimed warm-up (default {DEFAULT_REPEAT})")
     parser.add_argument("--target", type=float, default=None,
                         help=f"PageRank: L1 error to reach (default {DEFAULT_PAGERANK_TARGET:g}); "
                              "cc is timed to an exact match, lpa to the end of the run")
@@ -72,28 +77,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Load the graph, compute the reference, run every configuration, report."""
-    from asapgraph import report  # platform and package metadata: only when reporting
+    """Load the graph, compute the reference, run every configuration, report.
 
-    loaded = load_graph_argument(args)
-    graph = loaded.graph
-    rows = configurations_from(args.modes, args.fan_ins)
-    if args.tol is None and args.algorithm == "pagerank":
-        target = DEFAULT_PAGERANK_TARGET if args.target is None else args.target
-        args.tol = pagerank_tol(target, graph.n)
-    program = make_program(args)
-    reference = reference_for(program, graph, args.target)
-    out = _output_folder(args.out)
-    _progress(f"{args.algorithm} on {args.graph} (n={graph.n:,}, m={graph.m:,}), "
-              f"{len(rows)} configurations x {args.repeat} repeats, {args.workers} workers; "
-              f"reference in {reference.seconds:.2f}s")
-    comparison = compare(
-        lambda: make_program(args), graph, rows,
-        workers=args.workers, repeat=args.repeat, seed=args.seed, reference=reference,
-        straggler=dict(args.straggler), order=args.order, progress=_progress,
-        max_staleness=args.max_staleness, policy=args.policy, sweeps=args.sweeps,
-        chunks=args.chunks,
-    )
+    Returns 130 when interrupted after some runs finished (they are reported and written).
+    """
+    from asapgraph import report  # platform and package metadata: only when reporting
+    from asapgraph.cli import EXIT_INTERRUPTED  # (cli imports this module)
+
+    with progress_display() as progress:
+        loaded = load_graph_argument(args, progress)
+        graph = loaded.graph
+        rows = configurations_from(args.modes, args.fan_ins)
+        if args.tol is None and args.algorithm == "pagerank":
+            target = DEFAULT_PAGERANK_TARGET if args.target is None else args.target
+            args.tol = pagerank_tol(target, graph.n)
+        program = make_program(args)
+        reference = reference_for(program, graph, args.target)
+        out = _output_folder(args.out)
+        comparison = compare(
+            lambda: make_program(args), graph, rows,
+            workers=args.workers, repeat=args.repeat, seed=args.seed, reference=reference,
+            straggler=dict(args.straggler), order=args.order, progress=progress,
+            max_staleness=args.max_staleness, policy=args.policy, sweeps=args.sweeps,
+            chunks=args.chunks,
+        )
     print(report.summary(comparison, args.graph))
     print(report.text_table(report.headers(comparison), report.rows(comparison)))
 
@@ -106,6 +113,10 @@ def handle(args: argparse.Namespace) -> int:
         print(f"asapgraph: no convergence.png: matplotlib is missing; {report.PLOT_HINT}",
               file=sys.stderr)
     print("wrote " + ", ".join(str(path) for path in written))
+    if comparison.interrupted:
+        print(f"asapgraph: interrupted; kept the {comparison.runs} run(s) that finished",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
@@ -123,6 +134,3 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The parsed options, as JSON can hold them (the handler is not an option)."""
     return {key: value for key, value in vars(args).items() if key != "handler"}
 
-
-def _progress(line: str) -> None:
-    print(f"compare: {line}", file=sys.stderr, flush=True)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from asapgraph.datasets.catalogue import CATALOGUE, Dataset
-from asapgraph.datasets.fetch import DATA_ENV, fetch, find_local, resolve_data_dir
+from asapgraph.datasets.fetch import DATA_ENV, URL_ENV, fetch, find_local, resolve_data_dir
 
 HEADERS = ("name", "nodes", "edges", "directed", "size", "verified", "local")
 
@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetching = actions.add_parser("fetch", help="download a graph (verified) and print its path")
     fetching.add_argument("name", metavar="NAME", help="a name from `asapgraph datasets list`")
     fetching.add_argument("--base-url", default=None,
-                          help="download from this mirror of snap.stanford.edu/data instead")
+                          help="download from this mirror of snap.stanford.edu/data instead "
+                               f"(default: ${URL_ENV}, else SNAP itself)")
     for action in (listing, fetching):
         action.add_argument("--data-dir", default=None,
                             help=f"data folder (default: ${DATA_ENV}, else the user cache)")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
+from asapgraph import strict_json
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.graph import Graph
 
@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``info`` subcommand."""
     parser = subparsers.add_parser("info", help="describe a graph file")
     add_graph_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help="print one (strict) JSON object")
     parser.set_defaults(handler=handle)
 
 
@@ -44,7 +44,7 @@ def handle(args: argparse.Namespace) -> int:
     figures["load_seconds"] = round(loaded.seconds, 6)
     figures["from_cache"] = loaded.from_cache
     if args.json:
-        print(json.dumps(figures))
+        print(strict_json.dumps(figures))
         return 0
     width = max(len(key) for key in figures)
     for key, value in figures.items():

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from asapgraph.algorithms.components import ConnectedComponents
+from asapgraph.algorithms.label_propagation import DEFAULT_MAX_ITER as LPA_MAX_ITER
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.engine.liveness import DEFAULT_STALL_AFTER
@@ -39,7 +40,8 @@ def fan_in_argument(text: str) -> int | None:
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     """Mode, fan-in and transport of one run, then :func:`add_tuning_arguments`."""
-    parser.add_argument("--mode", choices=("bsp", "asap"), default="bsp")
+    parser.add_argument("--mode", choices=("bsp", "asap"), default="bsp",
+                        help="bulk-synchronous supersteps, or ASAP's NOTIFY-ACK rounds")
     parser.add_argument("--fan-in", type=fan_in_argument, default=None, metavar="{K,all}",
                         help="in-neighbour mailboxes waited for per ASAP round (default all)")
     parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
@@ -52,8 +54,9 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     add_tuning_arguments(parser)
 
 
-def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
-    """Workers, stochastic reduce, stragglers and the algorithm's own knobs (run and compare)."""
+def add_tuning_arguments(parser: argparse.ArgumentParser, tol_help: str | None = None) -> None:
+    """Workers, stochastic reduce, stragglers and the algorithm's own knobs (run and compare);
+    ``tol_help`` replaces what --help says of --tol (compare derives it from its target)."""
     parser.add_argument("--workers", type=int, default=1, help="worker processes (1..64)")
     parser.add_argument("--max-staleness", type=int, default=DEFAULT_MAX_STALENESS,
                         help="rounds a neighbour may go unmerged before it is waited for")
@@ -66,10 +69,14 @@ def add_tuning_arguments(parser: argparse.ArgumentParser) -> None:
                         help="vertex reordering before the contiguous split")
     parser.add_argument("--straggler", type=straggler_argument, action="append", default=[],
                         metavar="W:F", help="worker W runs F times slower (repeatable)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tol", type=float, default=1e-6, help="PageRank tolerance per vertex")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seeds partition order, ASAP's sampling and label propagation")
+    parser.add_argument("--tol", type=float, default=1e-6,
+                        help=tol_help or "PageRank: stop once the L1 error bound is below n·tol")
     parser.add_argument("--damping", type=float, default=0.85, help="PageRank damping")
-    parser.add_argument("--max-iter", type=int, default=None, help="round cap")
+    parser.add_argument("--max-iter", type=int, default=None,
+                        help=f"round cap (default: the algorithm's own: {PageRank.max_iter} for "
+                             f"pagerank, {LPA_MAX_ITER} for lpa, none for cc)")
 
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:

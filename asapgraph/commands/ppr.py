@@ -15,12 +15,10 @@ DEFAULT_TOP = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--seeds`` and ``--top`` (used by ``ppr`` only)."""
+    """``--seeds`` (used by ``ppr`` only; ``run``'s ``--top`` says how many per seed)."""
     parser.add_argument("--seeds", metavar="FILE|ID,ID,...",
                         help="ppr: the seed vertices, a file with one id per line or a "
-                             "comma-separated list")
-    parser.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N",
-                        help=f"ppr: ranked vertices written per seed (default {DEFAULT_TOP})")
+                             "comma-separated list (default: none, ppr needs them)")
 
 
 def parse_seeds(text: str | None) -> list[int]:
@@ -53,8 +51,7 @@ def handle(args: argparse.Namespace, loaded) -> int:
     """Run every seed at once; write seed, vertex, rank rows for each seed's top vertices."""
     from asapgraph.personalized import personalized_pagerank
 
-    if args.top < 1:
-        raise ValueError(f"--top must be a positive integer, got {args.top}.")
+    top = args.top or DEFAULT_TOP
     if args.update or args.diff:
         raise ValueError("--update and --diff work with pagerank, cc and lpa, not ppr.")
     seeds = parse_seeds(args.seeds)
@@ -64,11 +61,11 @@ def handle(args: argparse.Namespace, loaded) -> int:
     result.stats.load_seconds = loaded.seconds
     if args.out:
         def write(handle: IO[str]) -> None:
-            handle.write(f"# ppr on {args.graph}: seed\tvertex\trank (top {args.top} per seed, "
+            handle.write(f"# ppr on {args.graph}: seed\tvertex\trank (top {top} per seed, "
                          f"mode={args.mode}, workers={args.workers})\n")
             for j, seed in enumerate(seeds):
                 handle.writelines(f"{seed}\t{vertex}\t{rank:.17g}\n"
-                                  for vertex, rank in result.top(args.top, j))
+                                  for vertex, rank in result.top(top, j))
 
         write_output(args.out, write)
     stats = result.stats

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING
 
@@ -13,9 +12,10 @@ from asapgraph.algorithms.quality import modularity
 from asapgraph.api import Result, run
 from asapgraph.commands import ppr, run_ingested
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
+from asapgraph.commands.display import progress_display
 from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
 from asapgraph.graph import Graph
-from asapgraph.io.output import check_outputs, write_output, writes_stdout
+from asapgraph.io.output import STDOUT, check_outputs, write_output, writes_stdout
 from asapgraph.io.results import write_values
 
 if TYPE_CHECKING:
@@ -35,17 +35,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     changes = parser.add_mutually_exclusive_group()
     changes.add_argument("--update", metavar="FILE",
                          help="then apply this batch ('+ src dst [w]' / '- src dst' lines) and "
-                              "recompute from the first result; --out gets the second")
+                              "recompute from the first result; --out gets the second "
+                              "(default: none)")
     changes.add_argument("--diff", metavar="NEW",
                          help="then change GRAPH into the edge list NEW (their difference is the "
-                              "batch) and recompute from the first result")
+                              "batch) and recompute from the first result (default: none)")
     ppr.add_arguments(parser)
     parser.add_argument("--out", metavar="PATH",
-                        help="write original_id<TAB>value lines here (ppr: seed<TAB>vertex<TAB>"
-                             "rank, --top per seed; '-': stdout; a link's target is replaced, "
-                             "a device or FIFO written to)")
+                        help="write original_id<TAB>value lines here, '-' for stdout (ppr: "
+                             "seed<TAB>vertex<TAB>rank, --top per seed) (default: no file; "
+                             "with --top, stdout; a link's target is replaced, a device or FIFO "
+                             "written to)")
+    parser.add_argument("--top", type=positive_int, metavar="K",
+                        help="output only the K best, sorted: pagerank's K highest ranks "
+                             "(vertex, rank), cc's K largest components and lpa's K largest "
+                             "communities (label, size), ppr's K best per seed (default: every "
+                             f"vertex, by id; ppr: {ppr.DEFAULT_TOP} per seed)")
     parser.add_argument("--stats", metavar="PATH.json",
-                        help="write the run statistics as JSON (as for --out)")
+                        help="write the run statistics as strict JSON (default: no file)")
     parser.add_argument("--show-stats", action="store_true", help="print the per-worker table")
     parser.add_argument("--ingest", choices=("parallel", "whole"), default="parallel",
                         help="with --transport mpi and a file or folder: each rank reads its "
@@ -53,33 +60,70 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
+def positive_int(text: str) -> int:
+    """A count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def handle(args: argparse.Namespace) -> int:
-    """Check the outputs, load, run, write, summarise."""
+    """Load, run, write, summarise; the summary goes to stderr when stdout carries results."""
     check_outputs({"--out": args.out, "--stats": args.stats}, inputs=[args.graph])
     whole = args.algorithm == "ppr" or args.update or args.diff  # they need the whole graph
     if not whole and run_ingested.applies(args):
+        if args.top:
+            raise ValueError("--top needs the whole result on one rank: add --ingest whole")
         return run_ingested.handle(args)
-    loaded = load_graph_argument(args)
-    if args.algorithm == "ppr":
-        return ppr.handle(args, loaded)
-    batch = read_batch(args, loaded.graph)  # a bad batch fails before any run
-    program = make_program(args)
-    result = run(program, loaded.graph, **engine_options(args))
+    out = STDOUT if args.top and not args.out else args.out
+    with progress_display() as progress:
+        loaded = load_graph_argument(args, progress)
+        if args.algorithm == "ppr":
+            return ppr.handle(args, loaded)
+        batch = read_batch(args, loaded.graph)  # a bad batch fails before any run
+        program = make_program(args)
+        options = engine_options(args)
+        if progress is not None and args.transport == "shm":
+            options["progress"] = progress
+        result = run(program, loaded.graph, **options)
     result.stats.load_seconds = loaded.seconds
     if batch is not None:
         result = after_changes(args, loaded.graph.apply(batch), batch, result)
-    if args.out:
-        header = (f"{args.algorithm} on {args.graph}: original_id\tvalue "
+    if out:
+        ids, values, columns = best(args.algorithm, result, args.top)
+        header = (f"{args.algorithm} on {args.graph}: {columns} "
                   f"(mode={args.mode}, workers={args.workers})")
-        write_values(args.out, result.graph.ids, result.values, header)
+        write_values(out, ids, values, header)
     if args.stats:
-        write_output(args.stats, lambda h: json.dump(result.stats.to_dict(), h, indent=1))
-    # Results on stdout (--out -) keep it for themselves: the summary then goes to stderr.
-    talk = sys.stderr if writes_stdout(args.out) or writes_stdout(args.stats) else sys.stdout
+        write_output(args.stats, lambda h: h.write(result.stats.to_json(indent=1)))
+    # Results on stdout (--out -, --top) keep it for themselves: the summary then goes to stderr.
+    talk = sys.stderr if writes_stdout(out) or writes_stdout(args.stats) else sys.stdout
     print(summary(args.algorithm, result), file=talk)
     if args.show_stats:
         print(result.stats.table(), file=talk)
     return 0
+
+
+def best(algorithm: str, result: Result, top: int | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """What ``--out`` writes: every vertex by id, or the ``top`` best rows, best first.
+
+    PageRank's best are the highest ranks (ties by id); components' and communities' are the
+    largest groups, named by their label (the smallest original id in them), ties by label.
+    """
+    ids = result.graph.ids
+    if top is None:
+        return ids, result.values, "original_id\tvalue"
+    if algorithm == "pagerank":
+        order = np.lexsort((ids, -result.values))[:top]
+        return ids[order], result.values[order], f"top {top} by rank: original_id\trank"
+    labels, sizes = np.unique(result.values, return_counts=True)
+    order = np.lexsort((labels, -sizes))[:top]
+    kind = "components" if algorithm == "cc" else "communities"
+    return labels[order], sizes[order], f"{top} largest {kind}: label\tsize"
 
 
 def summary(algorithm: str, result: Result) -> str:

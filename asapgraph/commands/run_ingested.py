@@ -4,11 +4,11 @@ folder of part files) and no rank ever holds the whole graph (``engine/mpi_distr
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from asapgraph import strict_json
 from asapgraph.commands.options import engine_options, make_program
 from asapgraph.errors import ConvergenceError, GraphFormatError
 from asapgraph.io.cache import default_cache_dir
@@ -63,7 +63,8 @@ def handle(args: argparse.Namespace) -> int:
         document = {**done.stats.to_dict(), "ingest": {
             "text_bytes": done.text_bytes, "seconds": done.ingest_seconds,
             "from_cache": done.from_cache}}
-        write_output(stats_path, lambda handle: json.dump(document, handle, indent=1))
+        write_output(stats_path, lambda handle: handle.write(strict_json.dumps(document,
+                                                                             indent=1)))
     print(summary(args.algorithm, done), file=sys.stdout)
     if args.show_stats:
         print(done.stats.table())

@@ -49,6 +49,7 @@ from asapgraph.errors import WorkerError
 from asapgraph.graph import Graph
 from asapgraph.partition import Partitioning, partition
 from asapgraph.program import VertexProgram
+from asapgraph.progress import PARTITION, ROUNDS, ProgressCallback, ProgressEvent
 
 STOP_GRACE = 1.0  # seconds a worker gets to exit before it is killed
 DEFAULT_TRACE_INTERVAL = 0.01
@@ -146,6 +147,7 @@ class Engine:
         trace_interval: float = DEFAULT_TRACE_INTERVAL,
         timeout: float | None = None,
         stall_after: float = DEFAULT_STALL_AFTER,
+        progress: ProgressCallback | None = None,
         **settings: Any,
     ) -> EngineRun:
         """Run ``program`` on ``graph`` across the workers; see :func:`asapgraph.run`.
@@ -154,6 +156,9 @@ class Engine:
         max_staleness, policy, sweeps, chunks, seed, straggler, round_delay). A worker without a
         new round for ``stall_after`` seconds is reported (a warning: which, since when, its
         state); past ``timeout`` seconds of computing the run fails with ``RunTimeoutError``.
+        ``progress`` receives :class:`~asapgraph.progress.ProgressEvent` s: partitioning (when it
+        happens here), then the rounds' total change against the program's target every trace
+        interval.
         """
         checks.positive("stall_after", stall_after)
         if timeout is not None:
@@ -168,8 +173,13 @@ class Engine:
         )
         began = time.perf_counter()
         if partitioning is None:
+            if progress is not None:
+                progress(ProgressEvent(PARTITION, 0.0, label=f"{self.workers} parts"))
             partitioning = partition(program.matrix(graph), self.workers, order=order,
                                      seed=spec.seed)
+            if progress is not None:
+                progress(ProgressEvent(PARTITION, time.perf_counter() - began,
+                                       label=f"{self.workers} parts", finished=True))
         stats.partition_seconds = time.perf_counter() - began
 
         log.info("%s %s on %r with %d workers", program.name, spec.mode, graph, self.workers)
@@ -178,7 +188,7 @@ class Engine:
         stats.setup_seconds = time.perf_counter() - began
         try:
             results = self._execute(arena, job, partitioning, program, graph, error,
-                                    trace_interval, stats, (stall_after, timeout))
+                                    trace_interval, stats, (stall_after, timeout), progress)
             converged = all(result[0] for result in results)
             for index, (_, worker_stats) in enumerate(results):
                 out_rows = [arena["mb_counters"][e.index] for e in job.edges if e.sender == index]
@@ -200,7 +210,7 @@ class Engine:
         return EngineRun(state, converged, stats)
 
     def _execute(self, arena, job, partitioning, program, graph, error, trace_interval,
-                 stats, limits) -> list[tuple[bool, object]]:
+                 stats, limits, progress=None) -> list[tuple[bool, object]]:
         sync = self._sync
         assert sync is not None
         for doorbell in sync.doorbells:
@@ -250,9 +260,13 @@ class Engine:
                     stats.trace.append(_sample(arena, partitioning, graph, program, error,
                                                now - began))
                     next_sample = now + trace_interval
+                    if progress is not None:
+                        progress(_rounds_event(arena, program, graph, now - began))
             stats.compute_seconds = time.perf_counter() - began
             stats.trace.append(_sample(arena, partitioning, graph, program, error,
                                        stats.compute_seconds))
+            if progress is not None:
+                progress(_rounds_event(arena, program, graph, stats.compute_seconds, True))
             return [results[i] for i in range(self.workers)]
         except BaseException:
             self._abort(arena)
@@ -358,6 +372,15 @@ def _gather(arena: Arena, partitioning: Partitioning, n: int, program: VertexPro
     return partitioning.gather(
         [arena[part_array(part.index, "values")] for part in partitioning.parts], n
     ).astype(program.dtype, copy=False)
+
+
+def _rounds_event(arena: Arena, program: VertexProgram, graph: Graph, at: float,
+                  finished: bool = False) -> ProgressEvent:
+    """The workers' latest total change, and the change under which the run may end."""
+    norm = float(arena["w_norm"].sum(axis=1).max())
+    return ProgressEvent(ROUNDS, at, change=float(arena["w_last_change"].sum()),
+                         target=program.change_target(norm, graph.n), label=program.name,
+                         finished=finished)
 
 
 def _sample(arena: Arena, partitioning: Partitioning, graph: Graph, program: VertexProgram,

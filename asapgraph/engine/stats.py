@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import asdict, dataclass, field
 
+from asapgraph import strict_json
 from asapgraph.engine import mailbox as mb
 from asapgraph.engine.rounds import WorkerStats
 
@@ -111,8 +111,8 @@ class RunStats:
         return data
 
     def to_json(self, **kwargs) -> str:
-        """The statistics as a JSON document."""
-        return json.dumps(self.to_dict(), **kwargs)
+        """The statistics as a strict JSON document (a non-finite number becomes null)."""
+        return strict_json.dumps(self.to_dict(), **kwargs)
 
     def table(self) -> str:
         """A fixed-width table: one line of totals, then one line per worker."""

@@ -23,7 +23,7 @@ def value_lines(ids: np.ndarray, values: np.ndarray) -> Iterator[str]:
 
 
 def write_values(path: str | Path, ids: np.ndarray, values: np.ndarray, header: str) -> None:
-    """One ``original_id<TAB>value`` line per vertex after a ``#`` header line."""
+    """One ``original_id<TAB>value`` line per vertex after a ``#`` header line; ``-`` is stdout."""
 
     def write(handle: IO[str]) -> None:
         handle.write(f"# {header}\n")
