@@ -82,7 +82,7 @@ def handle(args: argparse.Namespace) -> int:
     Returns 130 when interrupted after some runs finished (they are reported and written).
     """
     from asapgraph import report  # platform and package metadata: only when reporting
-    from asapgraph.cli import EXIT_INTERRUPTED  # (cli imports this module)
+    from asapgraph.signals import exit_status
 
     with progress_display() as progress:
         loaded = load_graph_argument(args, progress)
@@ -116,7 +116,7 @@ def handle(args: argparse.Namespace) -> int:
     if comparison.interrupted:
         print(f"asapgraph: interrupted; kept the {comparison.runs} run(s) that finished",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exit_status(KeyboardInterrupt())
     return 0
 
 

@@ -47,7 +47,8 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
                         help="shared memory, or one MPI rank per partition (under mpiexec -n P)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="fail (status 1) if the computation lasts longer (shared memory)")
+                        help="fail (status 1) if the computation lasts longer (shared memory) "
+                             "(default: no limit)")
     parser.add_argument("--stall-warning", type=float, default=DEFAULT_STALL_AFTER,
                         metavar="SECONDS", help="say on stderr when a worker has made no "
                         f"progress for this long (default {DEFAULT_STALL_AFTER:g}; shared memory)")
