@@ -56,6 +56,10 @@ class ConnectedComponents(VertexProgram):
     combine: ClassVar[str] = "min"
     must_converge: ClassVar[bool] = True
     chunks: ClassVar[int | None] = 1  # a step settles the whole block: merge points buy nothing
+    synchronous_by_design: ClassVar[str | None] = (
+        "the first round (each block's pieces) is most of the work and a run needs only a few "
+        "rounds after it, so no schedule ends before the slowest worker has done its first round"
+    )
 
     def __init__(self, max_iter: int = DEFAULT_MAX_ITER, *,
                  start: np.ndarray | None = None) -> None:

@@ -90,6 +90,10 @@ class LabelPropagation(VertexProgram):
     name: ClassVar[str] = "label_propagation"
     dtype: ClassVar[type] = np.int64
     combine: ClassVar[str] = "replace"
+    synchronous_by_design: ClassVar[str | None] = (
+        "every round reads the labels of the round before (what keeps its quality), so fresher "
+        "inputs buy nothing, and ghosts that lag cost rounds"
+    )
     must_converge: ClassVar[bool] = False
 
     def __init__(

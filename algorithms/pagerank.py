@@ -33,6 +33,7 @@ from asapgraph.program import Block, RowChunk, VertexProgram
 
 DEFAULT_DAMPING = 0.85
 DEFAULT_TOL = 1e-6  # networkx's default: stop when one round's L1 change < n·tol
+MESSAGES = ("values", "deltas")
 
 
 class PageRank(VertexProgram):
@@ -57,11 +58,18 @@ class PageRank(VertexProgram):
     weighted : bool
         Follow links in proportion to edge weights when the graph has them (networkx's
         ``weight="weight"``); otherwise every link counts once.
+    messages : {"values", "deltas"}
+        What boundary messages carry. ``values``: a vertex's newest published value, replacing
+        the ghost copy. ``deltas`` (accumulative, as in Maiter): the increment of rank/out-weight
+        since the last message, added to the ghost copy (combine ``sum``). Increments are sent
+        largest first, as 16-bit multiples of the largest one; the smallest round to nothing and
+        are held back, and every remainder stays owed for a later message, so a message costs a
+        quarter of a values message and nothing is lost. Both give the same answer (a round may
+        end the run only once nothing is held back: ``asapgraph/engine/rounds.py``).
     """
 
     name: ClassVar[str] = "pagerank"
     dtype: ClassVar[type] = np.float64
-    combine: ClassVar[str] = "replace"
     scalars: ClassVar[tuple[str, ...]] = ("dangling mass", "sum")
     must_converge: ClassVar[bool] = True
 
@@ -75,7 +83,10 @@ class PageRank(VertexProgram):
         nstart: np.ndarray | None = None,
         dangling: np.ndarray | None = None,
         weighted: bool = True,
+        messages: str = "values",
     ) -> None:
+        self.messages = checks.choice("messages", messages, MESSAGES)
+        self.combine = "sum" if messages == "deltas" else "replace"
         self.damping = checks.probability("damping", damping, upper_open=True)
         self.tol = checks.positive("tol", tol)
         self.max_iter = checks.non_negative_int("max_iter", max_iter)
@@ -84,6 +95,13 @@ class PageRank(VertexProgram):
         self.dangling = checks.distribution("dangling", dangling)
         self.jumps = self.dangling is not None  # dangling rank goes elsewhere than teleport
         self.weighted = bool(weighted)
+
+    def with_messages(self, messages: str) -> PageRank:
+        """The same PageRank with ``messages`` (``values`` or accumulative ``deltas``)."""
+        other = copy.copy(self)
+        other.messages = checks.choice("messages", messages, MESSAGES)
+        other.combine = "sum" if messages == "deltas" else "replace"
+        return other
 
     def shipped(self) -> PageRank:
         """Workers get the parameters only: per-vertex inputs travel in ``vertex_data``."""
@@ -167,6 +185,10 @@ class PageRank(VertexProgram):
         # Gauss–Seidel on the scalars too: the next chunk sees this chunk's share already moved.
         block.totals += ((moved * data["dangling"][lo:hi]).sum(), moved.sum())
         return float(np.abs(moved).sum())
+
+    def increment_weights(self, block: Block) -> np.ndarray:
+        """Out-weight: an increment of rank/out-weight moves the receivers' ranks by that rank."""
+        return block.data["unscale"]
 
     def norm(self, block: Block, values: np.ndarray) -> float:
         """This block's share of sum(x), the normaliser of the final vector."""

@@ -110,7 +110,7 @@ def execute(
 def run(program: VertexProgram, graph: Any, **options: Any) -> Result:
     """Run a vertex program on ``workers`` processes (or on an open ``engine``'s).
 
-    Options: ``workers`` (default 1) or ``engine``; ``mode`` ('bsp' or 'asap'), ``fan_in``
+    Options: ``workers`` (default 1) or ``engine``; ``mode`` ('bsp', 'asap' or 'auto'), ``fan_in``
     (None = all), ``max_staleness``, ``policy`` ('latest' or 'queue'), ``sweeps``, ``chunks``,
     ``seed``, ``straggler`` ({worker: slowdown factor}), ``order``, ``partitioning``; with
     ``reference`` (the expected result by dense id) the trace records the L1 error over time.
@@ -135,6 +135,7 @@ def pagerank(
     dangling: Mapping[Hashable, float] | None = None,
     weight: str | bool | None = "weight",
     previous: Result | None = None,
+    messages: str = "values",
     **options: Any,
 ) -> Result:
     """PageRank, equal to ``networkx.pagerank`` with the same arguments.
@@ -147,6 +148,8 @@ def pagerank(
     edge attribute (or True for a file's third column; None/False ignores weights). Raises
     :class:`~asapgraph.ConvergenceError` after ``max_iter`` rounds. ``previous``: the result
     before a batch of edge changes, whose ranks are the start (unless ``nstart`` is given).
+    ``messages="deltas"`` sends accumulative increments instead of values (same answer, less
+    traffic as the run converges; see :class:`~asapgraph.algorithms.pagerank.PageRank`).
     Other options: see :func:`run`.
     """
     check_options("pagerank", options)
@@ -163,6 +166,7 @@ def pagerank(
         nstart=start,
         dangling=by_dense_id(graph, dangling),
         weighted=weighted,
+        messages=messages,
     )
     return run(program, graph, **options)
 

@@ -52,17 +52,29 @@ log = logging.getLogger("asapgraph.compare")
 
 @dataclass(frozen=True)
 class Configuration:
-    """One row of a comparison: an execution mode and, for ASAP, the fan-in (None = all)."""
+    """One row of a comparison: an execution mode, for ASAP the fan-in (None = all), and what
+    PageRank's messages carry (``values``, or accumulative ``deltas``)."""
 
     mode: str
     fan_in: int | None = None
+    messages: str = "values"
 
     @property
     def label(self) -> str:
-        """``bsp``, ``asap fan-in 1``, ``asap fan-in all``."""
-        if self.mode == "bsp":
-            return "bsp"
-        return f"asap fan-in {'all' if self.fan_in is None else self.fan_in}"
+        """``bsp``, ``asap fan-in 1``, ``asap fan-in all``, ``auto``, ``auto deltas``."""
+        label = self.mode
+        if self.mode == "asap":
+            label += f" fan-in {'all' if self.fan_in is None else self.fan_in}"
+        return label + (" deltas" if self.messages == "deltas" else "")
+
+    def program(self, make_program: Callable[[], VertexProgram]) -> VertexProgram:
+        """A fresh program for one run of this row, with its messages."""
+        program = make_program()
+        if self.messages == "values":
+            return program
+        if not isinstance(program, PageRank):
+            raise ValueError(f"messages={self.messages!r} applies to pagerank only.")
+        return program.with_messages(self.messages)
 
 
 def configurations_from(
@@ -76,7 +88,7 @@ def configurations_from(
     rows: list[Configuration] = []
     for mode in modes:
         checks.choice("mode", mode, MODES)
-        for fan_in in [None] if mode == "bsp" else fan_ins:
+        for fan_in in fan_ins if mode == "asap" else [None]:
             if fan_in is not None:
                 checks.positive_int("fan_in", fan_in)
             row = Configuration(mode, fan_in)
@@ -273,6 +285,8 @@ class ConfigurationResult:
             "label": self.configuration.label,
             "mode": self.configuration.mode,
             "fan_in": "all" if self.configuration.fan_in is None else self.configuration.fan_in,
+            "messages": self.configuration.messages,
+            "path": self.typical.stats.phases,
             "seconds_to_target": {
                 "median": self.median_time,
                 "min": min(times) if times else None,
@@ -308,9 +322,9 @@ class Comparison:
 
     @property
     def baseline(self) -> ConfigurationResult:
-        """What speed-ups are relative to: BSP when it ran, else the first configuration."""
+        """What speed-ups are relative to: BSP (with values) when it ran, else the first row."""
         for result in self.results:
-            if result.configuration.mode == "bsp":
+            if result.configuration == Configuration("bsp"):
                 return result
         return self.results[0]
 
@@ -436,7 +450,7 @@ def compare(
                 if progress is not None:
                     progress(ProgressEvent(CONFIGURATIONS, time.perf_counter() - began, done,
                                            repeat * len(results), label=_run_label(row, j)))
-                program = make_program()
+                program = row.program(make_program)
                 outcome = engine.run(program, graph, mode=row.mode, fan_in=row.fan_in,
                                      **run_options)
                 trial = _trial(j, position, program, graph, outcome.state, outcome.stats,

@@ -5,7 +5,10 @@ from the freshest values (Gauss–Seidel inside a partition), how incoming bound
 with the ghost values already held, and when the whole run has converged. Partitions, mailboxes,
 barriers, NOTIFY-ACK, stochastic reduce, termination and statistics belong to the engine and are
 the same for every program. ``combine`` must be commutative and associative and idempotent
-(``replace`` with the owner's newest value, or ``min``), so the engine may merge in any order.
+(``replace`` with the owner's newest value, or ``min``), so the engine may merge in any order —
+or accumulative (``sum``): messages then carry increments of the owner's published values, each
+merged exactly once, so a sender may keep small increments back and send them later (``quantise``,
+and ``mailbox.py`` invariant 4a); the ghosts hold the owner's values less what is still owed.
 
 A vertex's state is one value, or a vector of ``width`` values (k personalised PageRanks move
 together): the state array then has shape ``(rows, width)``, a mailbox entry carries a vertex's
@@ -29,7 +32,7 @@ from asapgraph.graph import Graph, index_dtype
 if TYPE_CHECKING:  # imported where used, to keep the command line's start-up light
     import scipy.sparse as sp
 
-COMBINES = ("replace", "min")
+COMBINES = ("replace", "min", "sum")
 MIN_CHUNK_NNZ = 65_536
 Figure = float | np.ndarray  # a block's change or norm: one float, or one per state column
 
@@ -133,7 +136,7 @@ class VertexProgram(ABC):
 
     name: ClassVar[str]
     dtype: ClassVar[type]
-    combine: ClassVar[str] = "replace"
+    combine: str = "replace"
     scalars: ClassVar[tuple[str, ...]] = ()
     must_converge: ClassVar[bool] = True
     chunks: ClassVar[int | None] = None
@@ -144,6 +147,12 @@ class VertexProgram(ABC):
     def value_shape(self) -> tuple[int, ...]:
         """The trailing shape of the state array: ``()`` for one value, ``(width,)`` for more."""
         return () if self.width == 1 else (self.width,)
+    # Combine ``sum`` only: send increments as 16-bit codes of the largest one, remainders staying
+    # owed (``mailbox.encode_increments``); False sends them exactly.
+    quantise: bool = True
+    # Why fresher inputs cannot speed this program up, or None if they can: mode ``auto`` then
+    # runs it bulk-synchronously from the start (docs/bsp-vs-asap.md).
+    synchronous_by_design: ClassVar[str | None] = None
 
     def shipped(self) -> VertexProgram:
         """The copy pickled to workers; drop per-vertex inputs (they travel in ``vertex_data``)."""
@@ -212,6 +221,11 @@ class VertexProgram(ABC):
         """Turn the gathered state (dense vertex order) into the user-facing result."""
         return values
 
+    def increment_weights(self, block: Block) -> np.ndarray:
+        """Combine ``sum`` only: per local vertex, how far a unit increment of its published
+        value moves its receivers, in the units of ``step``'s change (ranks hold-back compares)."""
+        return np.ones(block.n_local + block.n_ghost)
+
     def check_combine(self) -> None:
         """Refuse an unknown combine name at construction time, not in a worker."""
         if self.combine not in COMBINES:
@@ -222,5 +236,7 @@ def merge_into(combine: str, values: np.ndarray, slots: np.ndarray, incoming: np
     """Apply a program's combine to the ghost entries ``values[slots]``."""
     if combine == "replace":
         values[slots] = incoming
+    elif combine == "sum":
+        values[slots] += incoming
     else:
         values[slots] = np.minimum(values[slots], incoming)

@@ -151,7 +151,8 @@ def write_results(path: str | Path, document: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------------- convergence.png
 def convergence_figure(comparison: Comparison, graph_name: str):
-    """What runs traced against wall time, one curve per configuration (its median repeat).
+    """What runs traced against wall time, one curve per configuration (its median repeat), and
+    beside it the bytes sent per round (:func:`traffic_panel`).
 
     The y axis is in the units of the table, on the reference's scale: PageRank's L1 error on a
     log scale, components' wrong vertices on a symlog scale (linear near zero, so reaching the
@@ -162,9 +163,9 @@ def convergence_figure(comparison: Comparison, graph_name: str):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    figure = Figure(figsize=(12, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    axes, traffic = figure.subplots(1, 2, width_ratios=(3, 2))
     reference = comparison.reference
     for result in comparison.results:
         points = curve_points(result, reference)
@@ -184,6 +185,7 @@ def convergence_figure(comparison: Comparison, graph_name: str):
                    f"{comparison.workers} workers, {_stragglers(comparison)}{interrupted}",
                    fontsize=10)
     axes.legend(fontsize=8)
+    traffic_panel(traffic, comparison)
     return figure
 
 
@@ -196,6 +198,20 @@ def curve_points(result: ConfigurationResult, reference: Reference) -> list[tupl
     if reference.scale == "log":
         return [(t, v) for t, v in points if v > 0]
     return points
+
+
+def traffic_panel(axes, comparison: Comparison) -> None:
+    """Bytes on the wire per round, one curve per configuration (its median repeat): how the
+    traffic of accumulative messages falls as the run converges, beside BSP's."""
+    for result in comparison.results:
+        per_round = result.typical.stats.bytes_per_round()
+        points = [(k, b / 1e6) for k, b in enumerate(per_round) if b > 0]
+        axes.plot([k for k, _ in points], [mb for _, mb in points],
+                  label=result.configuration.label, marker=".", markersize=3)
+    axes.set_yscale("log")
+    axes.set_xlabel("round (each worker's k-th post)")
+    axes.set_ylabel("MB sent per round, all workers")
+    axes.set_title("traffic", fontsize=10)
 
 
 def write_plot(path: str | Path, comparison: Comparison, graph_name: str) -> bool:

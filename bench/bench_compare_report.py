@@ -1,18 +1,20 @@
-"""BSP against ASAP for pagerank, cc and lpa: docs/benchmarks.md's comparison tables, reproduced.
+"""BSP against ASAP and auto for pagerank, cc and lpa: docs/bsp-vs-asap.md's tables, reproduced.
 
 ``python bench/bench_compare_report.py [--snap-dir DIR] [--rmat-scale 20] [--workers 4]
-[--straggler 1:3] [--repeat 3] [--algorithms pagerank,cc,lpa] [--rmat-algorithms ...]
+[--stragglers none,1:3] [--repeat 3] [--algorithms pagerank,cc,lpa] [--rmat-algorithms ...]
 [--graphs NAME,...] [--quick] [--json PATH]``
 
 Graphs: every edge list in the shared SNAP folder, then a Graph500 R-MAT graph (scale 20, edge
-factor 16: about 16M edges). Each graph and algorithm is one :func:`asapgraph.compare.compare`
-call on one engine: bsp, asap fan-in 1, 2 and all, on one partitioning and seed, with the same
-straggler, scored against a reference computed once — PageRank: time to an L1 error of 1e-6 to a
-tight scipy solve (runs use ``pagerank_tol``, so none stops short of it); components: time to an
-exact match with scipy's; label propagation: time to finish, and the modularity found. Times are
-medians over ``--repeat`` runs (range in brackets); rounds, waiting, traffic and the final figure
-come from the median run. ``--rmat-algorithms`` narrows what runs on R-MAT (the report says what
-was left out). ``--quick``: one repeat and R-MAT scale 18 (about a minute on two cores).
+factor 16: about 16M edges). Each graph, algorithm and straggler setting is one
+:func:`asapgraph.compare.compare` call on one engine: bsp, asap fan-in 1, 2 and all, and auto
+(PageRank also bsp and auto with accumulative ``deltas`` messages), on one partitioning and seed,
+scored against a reference computed once — PageRank: time to an L1 error of 1e-6 to a tight scipy
+solve (runs use ``pagerank_tol``, so none stops short of it); components: time to an exact match
+with scipy's; label propagation: time to finish, and the modularity found. Times are medians over
+``--repeat`` runs (range in brackets); rounds, waiting, traffic and the final figure come from the
+median run. After the tables: the goals of issue 11 row by row (auto against the best fixed
+configuration, the straggler speed-up, delta traffic against BSP's) and the path auto took.
+``--quick``: one repeat and R-MAT scale 18.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from asapgraph.algorithms.components import ConnectedComponents
 from asapgraph.algorithms.label_propagation import LabelPropagation
 from asapgraph.algorithms.pagerank import PageRank
 from asapgraph.commands.options import straggler_argument
-from asapgraph.compare import Comparison, compare, configurations_from, pagerank_tol
+from asapgraph.compare import (
+    Comparison,
+    Configuration,
+    ConfigurationResult,
+    compare,
+    configurations_from,
+    pagerank_tol,
+)
 from asapgraph.datasets.resolve import resolve_graph
 from asapgraph.io import read_edgelist
 from asapgraph.program import VertexProgram
@@ -41,6 +50,7 @@ ALGORITHMS = ("pagerank", "cc", "lpa")
 FAN_INS = (1, 2, None)
 TARGET = 1e-6
 QUICK_SCALE = 18
+AUTO_MARGIN = 1.05  # goal: auto within 5% of the best fixed configuration
 LEGEND = """\
 Times: median over the repeats [min–max], read from the parent's trace (one sample every 10 ms, or
 more on large graphs: see trace_interval in the JSON), so short times are coarse. Rounds, waiting
@@ -61,6 +71,15 @@ def factory(algorithm: str, graph: Graph, seed: int) -> Callable[[], VertexProgr
     raise ValueError(f"Unknown algorithm {algorithm!r}.")
 
 
+def configurations(algorithm: str) -> list[Configuration]:
+    """bsp, asap fan-in 1/2/all, auto; PageRank also bsp and auto with delta messages."""
+    rows = configurations_from(["bsp", "asap", "auto"], FAN_INS)
+    if algorithm == "pagerank":
+        rows.insert(1, Configuration("bsp", messages="deltas"))
+        rows.append(Configuration("auto", messages="deltas"))
+    return rows
+
+
 def graphs(snap_dir: Path, rmat_scale: int) -> list[tuple[str, Callable[[], Graph]]]:
     """(name, loader) for every SNAP edge list, smallest file first, then R-MAT."""
     files = sorted(
@@ -76,13 +95,19 @@ def graphs(snap_dir: Path, rmat_scale: int) -> list[tuple[str, Callable[[], Grap
     return loaders
 
 
+def stragglers_argument(text: str) -> list[dict[int, float]]:
+    """``none,1:3``: one straggler setting per item (``none``: every worker at full speed)."""
+    return [{} if item == "none" else dict([straggler_argument(item)])
+            for item in text.split(",")]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snap-dir", type=Path, default=SNAP_DIR)
     parser.add_argument("--rmat-scale", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--straggler", type=straggler_argument, action="append", default=None,
-                        metavar="W:F", help="worker W runs F times slower (default 1:3)")
+    parser.add_argument("--stragglers", type=stragglers_argument, default="none,1:3",
+                        metavar="none,W:F", help="straggler settings (default none,1:3)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--algorithms", default=",".join(ALGORITHMS),
@@ -96,12 +121,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None,
                         help="write every raw figure (results.json documents) here")
     args = parser.parse_args()
-    args.straggler = dict(args.straggler or [(1, 3.0)])
     if args.quick:
         args.repeat, args.rmat_scale = 1, min(args.rmat_scale, QUICK_SCALE)
     algorithms = args.algorithms.split(",")
     rmat_algorithms = (args.rmat_algorithms or args.algorithms).split(",")
-    rows = configurations_from(["bsp", "asap"], FAN_INS)
     chosen = graphs(args.snap_dir, args.rmat_scale)
     if args.graphs:
         keep = args.graphs.split(",")
@@ -121,12 +144,14 @@ def main() -> int:
                 if name.startswith("rmat:") and algorithm not in rmat_algorithms:
                     skipped.append(f"{algorithm} on {name}")
                     continue
-                comparison = compare(
-                    factory(algorithm, graph, args.seed), graph, rows, engine=engine,
-                    repeat=args.repeat, seed=args.seed, straggler=args.straggler,
-                    progress=lambda line, tag=f"{name} {algorithm}": log(f"{tag}: {line}"),
-                )
-                results[algorithm].append((name, comparison))
+                for straggler in args.stragglers:
+                    tag = f"{name} {algorithm} {_slow(straggler)}"
+                    comparison = compare(
+                        factory(algorithm, graph, args.seed), graph, configurations(algorithm),
+                        engine=engine, repeat=args.repeat, seed=args.seed, straggler=straggler,
+                        progress=lambda line, tag=tag: log(f"{tag}: {line}"),
+                    )
+                    results[algorithm].append((name, comparison))
     print_report(args, results, skipped, load_before, time.perf_counter() - began)
     if args.json:
         documents = [report.results_document(c, name, arguments={**vars(args), "json": None})
@@ -137,29 +162,97 @@ def main() -> int:
 
 def print_report(args: argparse.Namespace, results: dict[str, list[tuple[str, Comparison]]],
                  skipped: list[str], load_before: list[float] | None, seconds: float) -> None:
-    """Machine, settings, then one Markdown table per algorithm (graph rows grouped)."""
+    """Machine, settings, one Markdown table per algorithm, then the goals and auto's paths."""
     machine = report.machine()
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v)
     print(f"Machine: {machine['platform']}, {machine['cpu_count']} CPUs "
           f"({machine['cpus_usable']} usable); {versions}.")
-    slow = ", ".join(f"worker {w} {f:g}× slower" for w, f in args.straggler.items())
-    print(f"Settings: {args.workers} workers, {slow}, {args.repeat} repeat(s), seed {args.seed}; "
-          f"bench took {seconds / 60:.1f} min; load average (1, 5, 15 min) before "
+    settings = "; ".join(_slow(s) for s in args.stragglers)
+    print(f"Settings: {args.workers} workers, {settings}, {args.repeat} repeat(s), seed "
+          f"{args.seed}; bench took {seconds / 60:.1f} min; load average (1, 5, 15 min) before "
           f"{_load(load_before)}, after {_load(machine['load_average'])}.")
     print(f"Not run: {', '.join(skipped)}.\n" if skipped else "")
     for algorithm, runs in results.items():
         if not runs:
             continue
-        header = ["graph (n, m)", *report.headers(runs[0][1])]
+        header = ["graph (n, m)", "straggler", *report.headers(runs[0][1])]
         body = []
         for name, comparison in runs:
             sizes = f"{name} ({comparison.graph['n']:,}, {comparison.graph['m']:,})"
             for k, row in enumerate(report.rows(comparison)):
-                body.append([sizes if k == 0 else "", *row])
+                body.append([sizes if k == 0 else "", _slow(_straggler(comparison)) if k == 0
+                             else "", *row])
         print(f"### {algorithm}\n")
         print(report.markdown_table(header, body))
         print()
     print(LEGEND)
+    print("\n### Goals, row by row\n")
+    print(report.markdown_table(*goal_table(results)))
+    print("\n### The path auto took (median repeat)\n")
+    for algorithm, runs in results.items():
+        for name, comparison in runs:
+            for result in comparison.results:
+                if result.configuration.mode == "auto":
+                    print(f"- {algorithm} {name} {_slow(_straggler(comparison))}, "
+                          f"{result.configuration.label}: {_path(result)}")
+
+
+def goal_table(results: dict[str, list[tuple[str, Comparison]]]) -> tuple[list[str], list]:
+    """Per row: auto over the best fixed configuration, best ASAP over BSP, delta bytes."""
+    header = ["algorithm", "graph", "straggler", "best fixed", "auto / best fixed",
+              "auto / bsp", "best asap / bsp", "bytes: deltas / bsp (bsp deltas, auto deltas)"]
+    body = []
+    for algorithm, runs in results.items():
+        for name, comparison in runs:
+            by_label = {r.configuration.label: r for r in comparison.results}
+            fixed = [r for r in comparison.results
+                     if r.configuration.mode != "auto" and r.configuration.messages == "values"]
+            timed = [r for r in fixed if r.median_time is not None]
+            best = min(timed, key=lambda r: r.median_time) if timed else None
+            auto_row = by_label.get("auto")
+            bsp = by_label["bsp"]
+            asap = [r for r in timed if r.configuration.mode == "asap"]
+            best_asap = min(asap, key=lambda r: r.median_time) if asap else None
+            body.append([
+                algorithm, name, _slow(_straggler(comparison)),
+                best.configuration.label if best else "—",
+                _ratio(auto_row, best, flag=AUTO_MARGIN),
+                _ratio(auto_row, bsp),
+                _ratio(best_asap, bsp),
+                ", ".join(_bytes_ratio(by_label.get(label), bsp)
+                          for label in ("bsp deltas", "auto deltas")
+                          if label in by_label) or "—",
+            ])
+    return header, body
+
+
+def _ratio(row: ConfigurationResult | None, base: ConfigurationResult | None,
+           flag: float | None = None) -> str:
+    if row is None or base is None or row.median_time is None or not base.median_time:
+        return "—"
+    ratio = row.median_time / base.median_time
+    mark = " ✗" if flag is not None and ratio > flag else ""
+    return f"{ratio:.2f}{mark}"
+
+
+def _bytes_ratio(row: ConfigurationResult | None, bsp: ConfigurationResult) -> str:
+    if row is None or not bsp.typical.stats.bytes:
+        return "—"
+    return f"{row.typical.stats.bytes / bsp.typical.stats.bytes:.2f}"
+
+
+def _path(result: ConfigurationResult) -> str:
+    phases = result.typical.stats.phases
+    return "; ".join(f"{p['mode']} rounds {p['first']}–{p['last']} ({p['reason']})"
+                     for p in phases) or "—"
+
+
+def _straggler(comparison: Comparison) -> dict[int, float]:
+    return {int(w): f for w, f in (comparison.options.get("straggler") or {}).items()}
+
+
+def _slow(straggler: dict[int, float]) -> str:
+    return ", ".join(f"worker {w} {f:g}× slower" for w, f in straggler.items()) or "none"
 
 
 def _load(values: list[float] | None) -> str:

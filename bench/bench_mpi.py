@@ -6,7 +6,8 @@
 PageRank on every SNAP edge list in /work/shared/datasets/snap and on a Graph500 R-MAT graph
 (``asapgraph.datasets.rmat`` when it exists, else the few numpy lines below), with P ranks
 (``mpiexec -n P``, one partition each) and with P shared-memory workers, in BSP and in ASAP
-(fan-in 1, policy ``latest``), with one straggler. Each graph is parsed once here and handed to
+(fan-in 1, policy ``latest``) and in mode auto, with values or accumulative (delta) messages,
+with one straggler. Each graph is parsed once here and handed to
 the ranks as .npy arrays, so no rank re-reads text. Per run: rounds (min/median/max over workers),
 NOTIFY messages and payload MB (the boundary values, counted alike on both transports), and for
 MPI the control traffic the shared-memory words cost nothing for: ACKs, quiet-flag messages,
@@ -34,7 +35,14 @@ from asapgraph.datasets.rmat import rmat_graph
 from asapgraph.io import read_edgelist
 
 SNAP_DIR = Path("/work/shared/datasets/snap")
-MODES = ("bsp", "asap")
+# (mode, messages): BSP, ASAP fan-in 1, auto, and accumulative (delta) messages in BSP and auto.
+MODES = (("bsp", "values"), ("asap", "values"), ("auto", "values"), ("bsp", "deltas"),
+         ("auto", "deltas"))
+
+
+def label(mode: tuple[str, str]) -> str:
+    """``bsp``, ``asap``, ``auto``, ``bsp-deltas``, ``auto-deltas``."""
+    return mode[0] if mode[1] == "values" else f"{mode[0]}-{mode[1]}"
 MPI_TIMEOUT = 3600
 
 
@@ -65,15 +73,15 @@ def load(folder: Path) -> Graph:
     return Graph(arrays["indptr"], arrays["indices"], None, directed, arrays["ids"])
 
 
-def options(mode: str, straggler: dict[int, float]) -> dict:
-    """The run options of one mode."""
-    return {"mode": mode, "fan_in": 1 if mode == "asap" else None, "straggler": straggler}
+def options(mode: tuple[str, str], straggler: dict[int, float]) -> dict:
+    """The run options of one (mode, messages)."""
+    return {"mode": mode[0], "fan_in": 1 if mode[0] == "asap" else None, "straggler": straggler}
 
 
-def row(run, transport: str, mode: str) -> dict:
+def row(run, transport: str, mode: tuple[str, str]) -> dict:
     """The figures of one run."""
     stats = run.stats
-    return {"transport": transport, "mode": mode, "rounds": list(stats.rounds),
+    return {"transport": transport, "mode": label(mode), "rounds": list(stats.rounds),
             "messages": stats.messages, "bytes": stats.bytes,
             "compute": stats.compute_seconds, "converged": stats.converged,
             "control": getattr(run, "control", None)}
@@ -88,11 +96,11 @@ def rank_job(folders: list[Path], out: Path, tol: float, straggler: dict[int, fl
     for folder in folders:
         graph = load(folder)
         for mode in MODES:
-            program = PageRank(tol=tol)
+            program = PageRank(tol=tol, messages=mode[1])
             run = execute(program, graph, transport="mpi", **options(mode, straggler))
             if root:
                 rows.append({"graph": folder.name, **row(run, "mpi", mode)})
-                np.save(folder / f"mpi-{mode}.npy", program.finish(run.state, graph))
+                np.save(folder / f"mpi-{label(mode)}.npy", program.finish(run.state, graph))
     if root:
         out.write_text(json.dumps(rows))
 
@@ -105,10 +113,10 @@ def shared_memory(folders: list[Path], ranks: int, tol: float,
         for folder in folders:
             graph = load(folder)
             for mode in MODES:
-                program = PageRank(tol=tol)
+                program = PageRank(tol=tol, messages=mode[1])
                 run = execute(program, graph, engine=engine, **options(mode, straggler))
                 rows.append({"graph": folder.name, **row(run, "shm", mode)})
-                np.save(folder / f"shm-{mode}.npy", program.finish(run.state, graph))
+                np.save(folder / f"shm-{label(mode)}.npy", program.finish(run.state, graph))
     return rows
 
 
@@ -117,7 +125,8 @@ def table(rows: list[dict], sizes: dict[str, tuple[int, int]], folder: Path) -> 
     headers = ["graph", "n", "m", "mode", "transport", "rounds", "NOTIFY msgs", "MB",
                "ACK", "flag", "verify", "collectives", "compute s", "L1 vs shm"]
     lines = []
-    for r in sorted(rows, key=lambda r: (list(sizes).index(r["graph"]), MODES.index(r["mode"]),
+    order = [label(mode) for mode in MODES]
+    for r in sorted(rows, key=lambda r: (list(sizes).index(r["graph"]), order.index(r["mode"]),
                                         r["transport"] != "shm")):
         n, m = sizes[r["graph"]]
         control = r["control"] or {}

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from asapgraph.engine.auto import FIXED
 from asapgraph.engine.coordination import CONTROL_FIELDS, SharedCoordinator, Sync
 from asapgraph.engine.rounds import WorkerRun, make_spec
 from asapgraph.program import Block, RowChunk, VertexProgram
@@ -125,6 +126,7 @@ def coordinators(workers: int) -> list[SharedCoordinator]:
     shared = {"ctl": np.zeros(CONTROL_FIELDS, dtype=np.int64),
               "w_change": np.zeros((2, workers)), "w_norm": np.zeros((2, workers)),
               "w_sums": np.zeros((2, workers, 0)), "w_partials": np.zeros((workers, 0)),
+              "w_measures": np.zeros((2, workers, FIXED)),
               "w_quiet": np.zeros(workers, dtype=np.int64),
               "w_spent": np.zeros(workers, dtype=np.int64),
               "w_last_change": np.zeros(workers), "w_rounds": np.zeros(workers, dtype=np.int64)}

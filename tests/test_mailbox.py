@@ -19,6 +19,7 @@ from asapgraph.engine.mailbox import (
     DEFERRED,
     DENSE,
     HEADER_FIELDS,
+    META_FIELDS,
     NOTIFY,
     READ,
     READY,
@@ -117,7 +118,7 @@ def make_pair(size: int, policy: str, *, extra: int = 3, seed: int = 0,
     # Mailbox 1 of two, both of ``size`` entries: its writes must stay inside its own slots.
     shared = {
         "mb_header": np.zeros((2, HEADER_FIELDS), dtype=np.int64),
-        "mb_meta": np.zeros((2, SLOTS, 2), dtype=np.int64),
+        "mb_meta": np.zeros((2, SLOTS, META_FIELDS), dtype=np.int64),
         "mb_values": np.full(SLOTS * 2 * size, 99, dtype=dtype),
         "mb_positions": np.full(SLOTS * 2 * size, -5, dtype=np.int32),
         "mb_counters": np.zeros((2, COUNTER_FIELDS), dtype=np.int64),
@@ -418,3 +419,119 @@ def test_two_threads(policy: str) -> None:
     if policy == "queue":
         assert counters[SUPERSEDED] == 0
         assert counters[DEFERRED] > 0
+
+
+# ---------------------------------------------------------------- accumulative messages (sum)
+def make_sum_pair(size: int, policy: str, *, seed: int = 0, quantise: bool = True) -> Pair:
+    """A mailbox carrying increments: the receiver adds them to its ghost slots."""
+    pair = make_pair(size, policy, seed=seed, combine="sum")
+    pair.outbox.accumulate = mb.Accumulate(np.ones(size), quantise=quantise)
+    pair.snapshots[0] = pair.outbox.known.copy()
+    return pair
+
+
+def post_sum(pair: Pair, *, full: bool = False) -> bool:
+    """Post q's values; remember what the receiver holds once it has merged this version."""
+    posted = pair.outbox.post(pair.sender, full=full)
+    if posted:
+        pair.snapshots[pair.outbox.version] = pair.outbox.known.copy()
+    return posted
+
+
+def test_sum_retracts_an_unread_message_and_resends_its_increments() -> None:
+    pair = make_sum_pair(6, "latest", quantise=False)
+    start = pair.ghosts.copy()
+    pair.sender[pair.pack[0]] += 10.0
+    assert post_sum(pair)
+    pair.sender[pair.pack[1]] += 11.0
+    assert post_sum(pair)  # version 1 is unread: retracted, its increment goes again with 2
+    assert pair.counters[SUPERSEDED] == 1
+    assert pair.take() >= 0
+    assert pair.header[TAKEN] == 2
+    np.testing.assert_array_equal(pair.ghosts - start, [10.0, 11.0, 0, 0, 0, 0])
+    assert pair.take() == -1  # the retracted message is gone, and was never added
+    assert pair.counters[SENT_MSGS] == pair.counters[RECV_MSGS] + pair.counters[SUPERSEDED]
+
+
+def test_sum_quantised_message_costs_two_bytes_an_entry_and_owes_the_rest() -> None:
+    size = 12
+    pair = make_sum_pair(size, "queue")
+    pair.sender[pair.pack] += np.linspace(1.0, 2.0, size)
+    pair.sender[pair.pack[0]] += 1e-9  # far below a 16-bit step of the largest increment
+    assert post_sum(pair)
+    slot = int(pair.header[READY])
+    assert pair.meta(slot)[1] == DENSE
+    assert pair.counters[SENT_BYTES] == 2 * size + 8
+    assert pair.take() >= 0
+    owed = pair.sender[pair.pack] - pair.ghosts
+    assert 0 < np.abs(owed).max() <= 2.0 / 32767  # remainders, owed, not lost
+    assert pair.outbox.held == pytest.approx(np.abs(owed).sum())
+    assert post_sum(pair, full=True)  # a full post sends every owed increment exactly
+    assert pair.take() >= 0
+    assert pair.outbox.held == 0
+    np.testing.assert_allclose(pair.ghosts, pair.sender[pair.pack], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(pair.ghosts, pair.outbox.known)
+
+
+SUM_OPS = st.one_of(
+    st.tuples(st.just("add"), st.integers(0, 11), st.floats(-4.0, 4.0)),
+    st.tuples(st.just("post"), st.booleans()),
+    st.tuples(st.just("take")),
+    st.tuples(st.just("flush")),
+    st.tuples(st.just("take_inside_post")),
+    st.tuples(st.just("post_inside_take")),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    size=st.integers(1, 12),
+    policy=st.sampled_from(["latest", "queue"]),
+    quantise=st.booleans(),
+    seed=st.integers(0, 2**16),
+    ops=st.lists(SUM_OPS, min_size=10, max_size=60),
+)
+def test_sum_no_increment_lost_or_counted_twice(size, policy, quantise, seed, ops) -> None:
+    """Whatever the interleaving, p's ghosts equal what q knows p holds as of the version p took
+    last (every increment of it merged once, none of a retracted message), and one full
+    exchange at the end brings them to q's values."""
+    pair = make_sum_pair(size, policy, seed=seed, quantise=quantise)
+    takes = 0
+
+    def take() -> None:
+        nonlocal takes
+        if pair.take() >= 0:
+            takes += 1
+            np.testing.assert_array_equal(pair.ghosts, pair.snapshots[int(pair.header[TAKEN])])
+
+    for op in ops:
+        if op[0] == "add":
+            pair.sender[pair.pack[op[1] % size]] += op[2]
+        elif op[0] == "post":
+            post_sum(pair, full=op[1])
+        elif op[0] == "take":
+            take()
+        elif op[0] == "flush":
+            if pair.outbox.pending and pair.outbox.can_post():
+                assert post_sum(pair)
+        elif op[0] == "take_inside_post":
+            pair.outbox.lock.before = take
+            post_sum(pair)
+            pair.outbox.lock.before = None
+        else:
+            original = mb.merge_into
+
+            def merge_late(*args, original=original) -> None:
+                post_sum(pair)
+                original(*args)
+
+            with mock.patch.object(mb, "merge_into", merge_late):
+                take()
+        check_invariants(pair, policy, takes)
+
+    take()
+    assert post_sum(pair, full=True)
+    take()
+    np.testing.assert_array_equal(pair.ghosts, pair.outbox.known)
+    np.testing.assert_allclose(pair.ghosts, pair.sender[pair.pack], rtol=0, atol=1e-12)
+    check_invariants(pair, policy, takes)

@@ -222,6 +222,47 @@ def test_library_call_on_every_rank_returns_the_same_result(tmp_path: Path) -> N
         assert np.abs(copies[0] - networkx_pagerank(graph)).sum() <= ACCURACY
 
 
+MODES_AND_MESSAGES = """
+import json, sys, numpy as np, asapgraph
+from mpi4py import MPI
+graph = asapgraph.read_edgelist(sys.argv[1], cache=False)
+rank = MPI.COMM_WORLD.Get_rank()
+for mode, messages, fan_in in (("auto", "values", None), ("auto", "deltas", None),
+                               ("bsp", "deltas", None), ("asap", "deltas", 1)):
+    result = asapgraph.pagerank(graph, tol=1e-10, mode=mode, messages=messages, fan_in=fan_in,
+                                straggler={1: 3.0}, transport="mpi")
+    np.save(f"{sys.argv[2]}/{mode}-{messages}-{rank}.npy", result.values)
+    if rank == 0:
+        with open(f"{sys.argv[2]}/{mode}-{messages}.json", "w") as out:
+            json.dump({"phases": result.stats.phases, "bytes": result.stats.bytes}, out)
+"""
+
+
+def test_auto_and_delta_messages_over_mpi(tmp_path: Path) -> None:
+    """Mode auto and accumulative messages work over MPI with the shared-memory results."""
+    path = require_snap(GRAPH)
+    graph = load_snap(GRAPH)
+    script = tmp_path / "modes.py"
+    script.write_text(MODES_AND_MESSAGES)
+    result = launch(4, [str(script), str(path), str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    for run in ("auto-values", "auto-deltas", "bsp-deltas", "asap-deltas"):
+        copies = [np.load(tmp_path / f"{run}-{rank}.npy") for rank in range(4)]
+        assert all(np.array_equal(copies[0], copy) for copy in copies[1:]), run
+        assert np.abs(copies[0] - networkx_pagerank(graph)).sum() <= ACCURACY, run
+        summary = json.loads((tmp_path / f"{run}.json").read_text())
+        if run.startswith("auto"):
+            assert summary["phases"][0]["mode"] == "bsp", run
+            assert summary["phases"][-1]["last"] is not None, run
+    # Accumulative BSP is as deterministic as BSP: the same increments on both transports.
+    program = PageRank(tol=TOL, messages="deltas")
+    outcome = execute(program, graph, workers=4, mode="bsp", straggler={1: 3.0})
+    assert np.array_equal(np.load(tmp_path / "bsp-deltas-0.npy"),
+                          program.finish(outcome.state, graph))
+    values_bytes = execute(PageRank(tol=TOL), graph, workers=4, mode="bsp").stats.bytes
+    assert json.loads((tmp_path / "bsp-deltas.json").read_text())["bytes"] < 0.4 * values_bytes
+
+
 UNDIRECTED = "ca-GrQc.txt"  # 355 components, communities for LPA
 PROGRAMS = """
 import sys
@@ -232,7 +273,7 @@ from asapgraph.algorithms.components import ConnectedComponents
 from asapgraph.algorithms.label_propagation import LabelPropagation
 graph = asapgraph.read_edgelist(sys.argv[1], cache=False)
 for name, make in (("cc", ConnectedComponents), ("lpa", lambda: LabelPropagation(seed=3))):
-    for mode in ("bsp", "asap"):
+    for mode in ("bsp", "asap", "auto"):
         result = asapgraph.run(make(), graph, mode=mode, transport="mpi", straggler={1: 3.0},
                                fan_in=1 if mode == "asap" else None)
         if MPI.COMM_WORLD.Get_rank() == 0:
@@ -262,7 +303,7 @@ def test_components_and_label_propagation(tmp_path: Path, ranks: int) -> None:
         graph.to_networkx().to_undirected(),
         nx.community.label_propagation_communities(graph.to_networkx().to_undirected()),
     )
-    for mode in ("bsp", "asap"):
+    for mode in ("bsp", "asap", "auto"):
         options = {"workers": ranks, "mode": mode, "straggler": {1: 3.0},
                    "fan_in": 1 if mode == "asap" else None}
         labels = np.load(tmp_path / f"cc-{mode}.npy")
@@ -272,7 +313,7 @@ def test_components_and_label_propagation(tmp_path: Path, ranks: int) -> None:
 
         communities = np.load(tmp_path / f"lpa-{mode}.npy")
         assert quality.modularity(graph, communities) >= reference - 0.03, f"lpa {mode}"
-        if mode == "bsp":  # seeded BSP is repeatable: the same supersteps on the same values
+        if mode != "asap":  # seeded BSP is repeatable (auto runs LPA bulk-synchronously)
             shared = asapgraph.run(lpa.LabelPropagation(seed=3), graph, **options).values
             assert np.array_equal(communities, shared)
 

@@ -54,7 +54,7 @@ def test_a_delta_carries_each_changed_row_once() -> None:
     edge = mb.Edge(0, 0, 1, 0, 5)
     shared = {
         "mb_header": np.zeros((1, mb.HEADER_FIELDS), dtype=np.int64),
-        "mb_meta": np.zeros((1, mb.SLOTS, 2), dtype=np.int64),
+        "mb_meta": np.zeros((1, mb.SLOTS, mb.META_FIELDS), dtype=np.int64),
         "mb_values": np.zeros((mb.SLOTS * 5, WIDTH)),
         "mb_positions": np.zeros(mb.SLOTS * 5, dtype=np.int32),
         "mb_counters": np.zeros((1, mb.COUNTER_FIELDS), dtype=np.int64),

@@ -56,8 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("algorithm", choices=("pagerank", "cc", "lpa"))
     add_graph_arguments(parser)
-    parser.add_argument("--modes", type=modes_argument, default=list(MODES), metavar="M,...",
-                        help="execution modes to compare (default bsp,asap)")
+    parser.add_argument("--modes", type=modes_argument, default=["bsp", "asap"], metavar="M,...",
+                        help=f"execution modes to compare, of {','.join(MODES)} "
+                             "(default bsp,asap)")
     parser.add_argument("--fan-in", dest="fan_ins", type=fan_ins_argument, default=[1, 2, None],
                         metavar="K,...", help="one ASAP configuration per fan-in: integers or "
                                               "'all' (default 1,2,all)")

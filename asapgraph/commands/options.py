@@ -8,9 +8,9 @@ from typing import Any
 from asapgraph.algorithms.components import ConnectedComponents
 from asapgraph.algorithms.label_propagation import DEFAULT_MAX_ITER as LPA_MAX_ITER
 from asapgraph.algorithms.label_propagation import LabelPropagation
-from asapgraph.algorithms.pagerank import PageRank
+from asapgraph.algorithms.pagerank import MESSAGES, PageRank
 from asapgraph.engine.liveness import DEFAULT_STALL_AFTER
-from asapgraph.engine.rounds import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS
+from asapgraph.engine.rounds import DEFAULT_CHUNKS, DEFAULT_MAX_STALENESS, MODES
 from asapgraph.program import VertexProgram
 
 
@@ -40,10 +40,12 @@ def fan_in_argument(text: str) -> int | None:
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     """Mode, fan-in and transport of one run, then :func:`add_tuning_arguments`."""
-    parser.add_argument("--mode", choices=("bsp", "asap"), default="bsp",
-                        help="bulk-synchronous supersteps, or ASAP's NOTIFY-ACK rounds")
+    parser.add_argument("--mode", choices=MODES, default="bsp",
+                        help="bulk-synchronous supersteps, ASAP's NOTIFY-ACK rounds, or auto: "
+                             "measure waiting and lag and switch between them as the run goes")
     parser.add_argument("--fan-in", type=fan_in_argument, default=None, metavar="{K,all}",
-                        help="in-neighbour mailboxes waited for per ASAP round (default all)")
+                        help="in-neighbour mailboxes waited for per ASAP round (default all; "
+                             "auto chooses its own)")
     parser.add_argument("--transport", choices=("shm", "mpi"), default="shm",
                         help="shared memory, or one MPI rank per partition (under mpiexec -n P)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -78,6 +80,9 @@ def add_tuning_arguments(parser: argparse.ArgumentParser, tol_help: str | None =
     parser.add_argument("--max-iter", type=int, default=None,
                         help=f"round cap (default: the algorithm's own: {PageRank.max_iter} for "
                              f"pagerank, {LPA_MAX_ITER} for lpa, none for cc)")
+    parser.add_argument("--messages", choices=MESSAGES, default="values",
+                        help="PageRank boundary messages: newest values, or accumulative "
+                             "increments (deltas: less traffic as the run converges)")
 
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -121,7 +126,7 @@ def make_program(args: argparse.Namespace) -> VertexProgram:
     """The vertex program named on the command line, with its options."""
     extra = {} if args.max_iter is None else {"max_iter": args.max_iter}
     if args.algorithm == "pagerank":
-        return PageRank(damping=args.damping, tol=args.tol, **extra)
+        return PageRank(damping=args.damping, tol=args.tol, messages=args.messages, **extra)
     if args.algorithm == "cc":
         return ConnectedComponents(**extra)
     if args.algorithm == "lpa":

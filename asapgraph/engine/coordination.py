@@ -6,11 +6,13 @@ run the same programs and modes by providing the same methods.
 
 - ``aborted`` / ``barrier``: the parent's abort word; a global barrier that raises
   :class:`Aborted` once the run is aborted.
-- ``allreduce(change, norm)``: everyone's figures summed (column by column for a program whose
-  figures are vectors), after everyone has published them
-  (so it is also a barrier); successive calls alternate two slots, which is safe because a
-  worker can only reuse a slot after passing the next barrier, which the slow readers must reach.
-  The program's partial scalars (``VertexProgram.partials``) are summed in the same reduction.
+- ``allreduce(change, norm, partials, measures)``: everyone's figures summed (column by column for
+  a program whose figures are vectors), after everyone has published them (so it is also a
+  barrier); successive calls alternate two slots, which is safe because a worker can only reuse a
+  slot after passing the next barrier, which the slow readers must reach. The program's partial
+  scalars (``VertexProgram.partials``) are summed in the same reduction, and every worker's
+  *measures* (mode auto's busy and waiting time, ``auto.py``) come back as a table, one row per
+  worker, alike everywhere.
 - ``publish(partials)`` / ``totals()``: ASAP's global scalars without a barrier — each worker
   writes its latest partial scalars into its own row of a shared array, and a reader sums the
   rows as they are (a row may be a round old, or even half-updated: a stale scalar, which the
@@ -73,6 +75,7 @@ class SharedCoordinator:
         self.change = shared["w_change"]
         self.norm = shared["w_norm"]
         self.sums = shared["w_sums"]  # (2 slots, workers, *scalars shape): reduced partials
+        self.measures = shared["w_measures"]  # (2 slots, workers, auto.FIXED)
         self.published = shared["w_partials"]  # (workers, *scalars shape): latest partials
         self.quiet = shared["w_quiet"]
         self.spent = shared["w_spent"]  # 1 where a worker has done max_iter rounds
@@ -93,16 +96,19 @@ class SharedCoordinator:
         if self.aborted():
             raise Aborted
 
-    def allreduce(self, change: Figure, norm: Figure,
-                  partials: np.ndarray) -> tuple[Figure, Figure, np.ndarray]:
-        """Sum every worker's (change, norm, partial scalars); every worker gets the same sums."""
+    def allreduce(self, change: Figure, norm: Figure, partials: np.ndarray,
+                  measures: np.ndarray) -> tuple[Figure, Figure, np.ndarray, np.ndarray]:
+        """Sum every worker's (change, norm, partial scalars), and table its measures; every
+        worker gets the same sums and table."""
         slot = self.reductions % 2
         self.reductions += 1
         self.change[slot, self.index] = change
         self.norm[slot, self.index] = norm
         self.sums[slot, self.index] = partials
+        self.measures[slot, self.index] = measures
         self.barrier()
-        return summed(self.change[slot]), summed(self.norm[slot]), in_order(self.sums[slot])
+        return (summed(self.change[slot]), summed(self.norm[slot]), in_order(self.sums[slot]),
+                self.measures[slot].copy())
 
     def publish(self, partials: np.ndarray) -> None:
         """Make this worker's latest partial scalars visible to every worker (no waiting)."""

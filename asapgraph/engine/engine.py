@@ -27,6 +27,7 @@ import numpy as np
 
 from asapgraph import checks
 from asapgraph.engine.arena import Arena
+from asapgraph.engine.auto import FIXED
 from asapgraph.engine.blocks import block_from_part
 from asapgraph.engine.coordination import ABORT, CONTROL_FIELDS, Sync
 from asapgraph.engine.liveness import (
@@ -38,6 +39,7 @@ from asapgraph.engine.liveness import (
 from asapgraph.engine.mailbox import (
     COUNTER_FIELDS,
     HEADER_FIELDS,
+    META_FIELDS,
     SLOTS,
     Edge,
     header_init,
@@ -203,6 +205,7 @@ class Engine:
             state = _gather(arena, partitioning, graph.n, program)
             stats.converged = converged
             stats.residual = float(sum(w.trace[-1][1] for _, w in results if w.trace))
+            stats.phases = results[0][1].phases
         finally:
             arena.close()
         log.info("%s %s: converged=%s in %.3fs, rounds %s", program.name, spec.mode, converged,
@@ -344,7 +347,7 @@ def _lay_out(
     specs.update({part_array(block.index, "values"): (dtype, (block.vertices.size, *row))
                   for block in blocks})
     specs.update({
-        "mb_meta": (np.int64, (len(edges), SLOTS, 2)),
+        "mb_meta": (np.int64, (len(edges), SLOTS, META_FIELDS)),
         "mb_values": (dtype, (SLOTS * offset, *row)),
         "mb_positions": (np.int32, (SLOTS * offset,)),
         "mb_counters": (np.int64, (len(edges), COUNTER_FIELDS)),
@@ -353,6 +356,7 @@ def _lay_out(
         "w_norm": (np.float64, (2, workers, *row)),
         "w_sums": (np.float64, (2, workers, *program.scalars_shape)),
         "w_partials": (np.float64, (workers, *program.scalars_shape)),
+        "w_measures": (np.float64, (2, workers, FIXED)),
         "w_quiet": (np.int64, (workers,)),
         "w_spent": (np.int64, (workers,)),
         "w_rounds": (np.int64, (workers,)),

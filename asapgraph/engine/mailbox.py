@@ -26,6 +26,20 @@ Invariants (what the tests and the termination argument rely on):
    message (nothing changed) still NOTIFYs, so a receiver never waits for nothing. An entry is a
    vertex: with a vector state (``width`` > 1) it carries the vertex's whole row, and a row is
    resent when any of its values changed.
+   message (nothing changed) still NOTIFYs, so a receiver never waits for nothing.
+4a. Accumulative messages (combine ``sum``, see :class:`Accumulate`): a message carries
+   *increments*, which p adds to its ghost slots. q keeps ``known``, what p holds once it has
+   merged every message posted so far, and sends ``current - known`` (every nonzero increment, or
+   all but the smallest ones, see *hold-back*). A message is never superseded: posting while an
+   unread one waits in READY first *retracts* it under p's lock (READY_FULL 1 → 0, counted as
+   superseded) and restores ``known`` to the copy kept from before that message, so the new message
+   re-sends its increments. Hence each increment is merged exactly once: p's ghosts always equal
+   ``known`` as of the last message p took, bit for bit (the same additions in the same order),
+   and ``current - known`` is what is still owed. Under ``queue`` the READY slot is always empty at
+   a post, so nothing is retracted.
+   Hold-back: q may keep the smallest increments (their weighted mass adding up to at most a share
+   of the total owed) for a later message; they stay owed, not lost, and a ``full`` post sends
+   every nonzero increment. ``held`` reports the weighted mass kept back by the last post.
 5. Every post rings p's doorbell and every take rings q's: a waiter blocks on its doorbell
    semaphore (with a timeout to notice aborts), never spins.
 """
@@ -36,10 +50,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asapgraph.program import merge_into
+from asapgraph.program import Block, VertexProgram, merge_into
 
 NOTIFY, ACK, WRITE, READY, READ, READY_FULL, TAKEN = range(7)
 HEADER_FIELDS = 8
+VERSION, COUNT, SCALE = range(3)  # a slot's metadata: version, entries (or DENSE), scale bits
+META_FIELDS = 3
 SLOTS = 3
 DENSE = -1  # a slot's count when it carries every boundary value, in pack order
 POSITION = np.dtype(np.int32)  # a delta entry's position in the pack list
@@ -83,6 +99,85 @@ def changed_rows(current: np.ndarray, previous: np.ndarray) -> np.ndarray:
     return unequal if unequal.ndim == 1 else unequal.any(axis=1)
 
 
+@dataclass(frozen=True)
+class Accumulate:
+    """How a sender of increments (combine ``sum``) encodes them.
+
+    ``weights`` (one per packed entry) turn an increment into its effect on the receiver (for
+    PageRank, the out-weight: an increment of rank/out-weight moves the receivers' ranks by that
+    rank); they measure the mass a post holds back. ``quantise``: send each increment as a 16-bit
+    multiple of the message's largest increment / ``CODE_MAX`` (see :func:`encode_increments`).
+    """
+
+    weights: np.ndarray
+    quantise: bool = True
+
+
+CODE = np.dtype(np.int16)  # a quantised increment's code
+CODE_MAX = int(np.iinfo(CODE).max)
+
+
+@dataclass
+class Increments:
+    """One accumulative message: ``payload`` holds values, or codes times ``scale`` (> 0).
+
+    ``positions`` (pack order) name the entries carried; None: every entry, in pack order.
+    """
+
+    payload: np.ndarray
+    positions: np.ndarray | None
+    scale: float = 0.0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes on the wire: payload, positions, and the scale of a quantised message."""
+        extra = 0 if self.positions is None else self.positions.size * POSITION.itemsize
+        return self.payload.nbytes + extra + (8 if self.scale else 0)
+
+
+def accumulate_rule(program: VertexProgram, block: Block, pack: np.ndarray) -> Accumulate | None:
+    """The increment rule of an outbox packing ``pack``, or None unless the combine is ``sum``."""
+    if program.combine != "sum":
+        return None
+    if program.width != 1:
+        raise ValueError("Accumulative messages (combine 'sum') need one value per vertex.")
+    return Accumulate(program.increment_weights(block)[pack], program.quantise)
+
+
+def encode_increments(current: np.ndarray, known: np.ndarray, rule: Accumulate,
+                      full: bool) -> tuple[Increments, np.ndarray, float]:
+    """The message to send now, what it adds to ``known``, and the weighted mass held back.
+
+    Largest first: a quantised message carries each increment owed rounded to a multiple of
+    ``scale`` = (largest increment) / ``CODE_MAX``, in 16 bits; increments below half a step
+    round to nothing and are *held back*, and every rounding remainder stays owed (``known``
+    grows by exactly what the receiver adds), so nothing is lost: it goes out with a later
+    message. A ``full`` post (verification, flush) sends every owed increment exactly.
+    """
+    owed = current - known
+    if full or not rule.quantise:
+        changed = np.flatnonzero(owed)
+        dense = dense_is_smaller(changed.size, owed.size, owed.itemsize, full)
+        message = Increments(owed if dense else owed[changed], None if dense else changed)
+        return message, owed, 0.0
+    largest = float(np.abs(owed).max()) if owed.size else 0.0
+    scale = largest / CODE_MAX
+    if scale == 0 or not np.isfinite(scale):
+        return Increments(owed[:0], np.zeros(0, dtype=POSITION)), np.zeros_like(owed), 0.0
+    codes = np.rint(owed / scale).astype(CODE)
+    sent = codes * scale
+    held = float((np.abs(owed - sent) * rule.weights).sum())
+    changed = np.flatnonzero(codes)
+    if dense_is_smaller(changed.size, owed.size, CODE.itemsize, full=False):
+        return Increments(codes, None, scale), sent, held
+    return Increments(codes[changed], changed.astype(POSITION), scale), sent, held
+
+
+def decode_increments(payload: np.ndarray, scale: float) -> np.ndarray:
+    """The increments a message carries (``payload`` as values, or codes times ``scale``)."""
+    return payload * scale if scale else payload
+
+
 class Sender:
     """What every transport's sending end shares: NOTIFY-ACK deferral around ``send``.
 
@@ -90,6 +185,7 @@ class Sender:
     """
 
     pending = False  # values changed since the last post (or a deferred post)
+    held = 0.0  # weighted mass of the increments the last post kept back (combine ``sum``)
 
     def post(self, values: np.ndarray, *, full: bool = False) -> bool:
         """Post the newest boundary values, or defer while the policy forbids it."""
@@ -121,12 +217,16 @@ class Outbox(MailboxEnd, Sender):
     """The sender's end of one mailbox."""
 
     def __init__(self, edge: Edge, shared: dict[str, np.ndarray], pack: np.ndarray,
-                 initial: np.ndarray, lock, doorbell, policy: str) -> None:
+                 initial: np.ndarray, lock, doorbell, policy: str,
+                 accumulate: Accumulate | None = None) -> None:
         super().__init__(edge, shared, lock, doorbell)
         self.pack = pack  # sender-local indices of the values the receiver needs
         self.policy = policy
+        self.accumulate = accumulate
         self.snapshots: dict[int, np.ndarray] = {0: initial[pack].copy()}
         self.masks: dict[int, np.ndarray] = {}
+        self.known = self.snapshots[0]  # combine ``sum``: p's ghosts once it merged every post
+        self.known_before = self.known  # ... before the newest post (restored on a retraction)
         self.version = 0
 
     def can_post(self) -> bool:
@@ -135,6 +235,9 @@ class Outbox(MailboxEnd, Sender):
 
     def send(self, current: np.ndarray, full: bool) -> None:
         """Write the values that differ from what the receiver may hold, and NOTIFY."""
+        if self.accumulate is not None:
+            self._send_increments(current, full)
+            return
         taken = int(self.header[TAKEN])
         for old in [v for v in self.snapshots if v < taken]:
             del self.snapshots[old]
@@ -145,9 +248,38 @@ class Outbox(MailboxEnd, Sender):
                 mask |= sent
         self._write(current, mask, full)
 
-    def _write(self, current: np.ndarray, mask: np.ndarray, full: bool) -> None:
+    def _send_increments(self, current: np.ndarray, full: bool) -> None:
+        """Retract an unread message (invariant 4a), then send what is owed, largest first."""
+        with self.lock:
+            retracted = bool(self.header[READY_FULL])
+            self.header[READY_FULL] = 0
+        if retracted:
+            self.counters[SUPERSEDED] += 1
+            self.known = self.known_before
+        message, sent, self.held = encode_increments(current, self.known, self.accumulate, full)
+        self.known_before, self.known = self.known, self.known + sent
         slot = int(self.header[WRITE])
-        changed = np.flatnonzero(mask)
+        payload = self.values[slot].view(message.payload.dtype)
+        payload[: message.payload.size] = message.payload
+        if message.positions is not None:
+            self.positions[slot, : message.positions.size] = message.positions
+        count = DENSE if message.positions is None else message.positions.size
+        self._stamp(slot, count, message.nbytes, message.scale)
+        self._notify(slot)
+
+    def _write(self, current: np.ndarray, mask: np.ndarray, full: bool) -> None:
+        slot = self._fill(current, np.flatnonzero(mask), full)
+        self.snapshots[self.version] = current
+        self.masks[self.version] = mask
+        if self._notify(slot):
+            # The unread message can never be taken now; its changes are in this one.
+            self.counters[SUPERSEDED] += 1
+            self.snapshots.pop(self.version - 1, None)
+            self.masks.pop(self.version - 1, None)
+
+    def _fill(self, current: np.ndarray, changed: np.ndarray, full: bool) -> int:
+        """Write ``current`` (dense) or its ``changed`` entries into the WRITE slot; its index."""
+        slot = int(self.header[WRITE])
         row = row_bytes(current)
         if dense_is_smaller(changed.size, len(current), row, full):
             self.values[slot, :] = current
@@ -156,23 +288,26 @@ class Outbox(MailboxEnd, Sender):
             self.values[slot, : changed.size] = current[changed]
             self.positions[slot, : changed.size] = changed
             count, nbytes = changed.size, changed.size * (row + POSITION.itemsize)
+        self._stamp(slot, count, nbytes)
+        return slot
+
+    def _stamp(self, slot: int, count: int, nbytes: int, scale: float = 0.0) -> None:
+        """Give the written slot the next version, its count and scale; count the message."""
         self.version += 1
-        self.meta[slot, 0], self.meta[slot, 1] = self.version, count
-        self.snapshots[self.version] = current
-        self.masks[self.version] = mask
+        self.meta[slot, VERSION], self.meta[slot, COUNT] = self.version, count
+        self.meta[slot, SCALE] = np.float64(scale).view(np.int64)
+        self.counters[SENT_MSGS] += 1
+        self.counters[SENT_BYTES] += nbytes
+
+    def _notify(self, slot: int) -> bool:
+        """Make ``slot`` the ready message and ring p; whether an unread one was superseded."""
         with self.lock:
             superseded = bool(self.header[READY_FULL])
             self.header[WRITE], self.header[READY] = self.header[READY], slot
             self.header[READY_FULL] = 1
             self.header[NOTIFY] = self.version
-        if superseded:
-            # The unread message can never be taken now; its changes are in this one.
-            self.counters[SUPERSEDED] += 1
-            self.snapshots.pop(self.version - 1, None)
-            self.masks.pop(self.version - 1, None)
-        self.counters[SENT_MSGS] += 1
-        self.counters[SENT_BYTES] += nbytes
         self.doorbell.release()
+        return superseded
 
 
 class Inbox(MailboxEnd):
@@ -183,6 +318,10 @@ class Inbox(MailboxEnd):
         super().__init__(edge, shared, lock, doorbell)
         self.slots = slots  # receiver-local ghost indices, in pack order
         self.staleness = 0  # rounds since this mailbox was last merged
+
+    def posted(self) -> int:
+        """How many messages the sender has posted so far (a racy peek: a lag estimate)."""
+        return int(self.header[NOTIFY])
 
     def ready(self) -> bool:
         """Whether an unread message waits (a racy peek; ``take`` decides under the lock)."""
@@ -196,16 +335,20 @@ class Inbox(MailboxEnd):
             self.header[READ], self.header[READY] = self.header[READY], self.header[READ]
             self.header[READY_FULL] = 0
             slot = int(self.header[READ])
-            version = int(self.meta[slot, 0])
+            version = int(self.meta[slot, VERSION])
             self.header[TAKEN] = version
-        count = int(self.meta[slot, 1])
+        count = int(self.meta[slot, COUNT])
+        scale = float(self.meta[slot, SCALE : SCALE + 1].view(np.float64)[0])
+        payload = self.values[slot].view(CODE) if scale else self.values[slot]
         if count == DENSE:
-            targets, incoming = self.slots, self.values[slot]
-            nbytes = incoming.nbytes
+            targets, payload = self.slots, payload[: self.slots.size]
+            nbytes = payload.nbytes
         else:
             targets = self.slots[self.positions[slot, :count]]
-            incoming = self.values[slot, :count]
-            nbytes = count * (row_bytes(incoming) + POSITION.itemsize)
+            payload = payload[:count]
+            nbytes = count * (row_bytes(payload) + POSITION.itemsize)
+        incoming = decode_increments(payload, scale)
+        nbytes += 8 if scale else 0
         merge_into(combine, values, targets, incoming)
         self.header[ACK] = version
         self.counters[RECV_MSGS] += 1

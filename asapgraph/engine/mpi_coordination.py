@@ -4,13 +4,13 @@
 ``rounds.py`` runs BSP and ASAP on it unchanged. What the shared words do, messages do here:
 
 - ``barrier`` / ``allreduce``: one non-blocking ``Iallgather`` of a small record per rank — its
-  figures (change, norm, the program's partial scalars, gave-up flag) and how many messages it
-  has sent to each rank — then polling until every message addressed to this rank before the
-  collective has been received. With shared memory a barrier also makes every earlier post
-  visible; MPI promises no such thing for point-to-point messages, and BSP's "merge all after
-  the barrier" and the verification round rely on it. Every rank sums the same gathered table
-  in the same order, so all take the same convergence decision bit for bit (an MPI
-  ``Allreduce`` may round differently on each rank).
+  figures (change, norm, the program's partial scalars, mode auto's measures, gave-up flag) and how
+  many messages it has sent to each rank — then polling until every message addressed to this rank
+  before the collective has been received. With shared memory a barrier also makes every earlier
+  post visible; MPI promises no such thing for point-to-point messages, and BSP's "merge all after
+  the barrier" and the verification round rely on it. Every rank sums the same gathered table in
+  the same order, so all take the same convergence decision bit for bit (an MPI ``Allreduce`` may
+  round differently on each rank).
 - quiescence: a rank sends its quiet flag (``epoch + 1`` when quiet in ``epoch``, else 0, as in
   the shared array) to rank 0 and to the ranks it feeds whenever it changes. Rank 0 keeps every
   rank's flag and, once all are quiet in its epoch (or one gave up), sends ``VERIFY(epoch + 1)``
@@ -74,20 +74,23 @@ class MpiCoordinator:
         """Wait for every rank, and for every message sent to this rank before they arrived."""
         self._collective(np.empty(0))
 
-    def allreduce(self, change: Figure, norm: Figure,
-                  partials: np.ndarray) -> tuple[Figure, Figure, np.ndarray]:
-        """Sum every rank's (change, norm, partial scalars); all ranks get the same sums.
+    def allreduce(self, change: Figure, norm: Figure, partials: np.ndarray,
+                  measures: np.ndarray) -> tuple[Figure, Figure, np.ndarray, np.ndarray]:
+        """Sum every rank's (change, norm, partial scalars), and table its measures (mode
+        auto's, one row per rank); all ranks get the same sums and table.
 
         Vector figures (one per state column) travel flat and are summed column by column.
         """
         shape = np.shape(change)
         norm = np.broadcast_to(norm, shape)  # a program may keep one norm for every column
         width = int(np.prod(shape, dtype=np.int64))
+        scalars = 2 * width + int(np.size(partials))
         table = self._collective(np.concatenate([np.ravel(change), np.ravel(norm),
-                                                 np.ravel(partials)]))
+                                                 np.ravel(partials), np.ravel(measures)]))
         return (summed(table[:, :width].reshape(-1, *shape)),
                 summed(table[:, width : 2 * width].reshape(-1, *shape)),
-                in_order(table[:, 2 * width :]).reshape(np.shape(partials)))
+                in_order(table[:, 2 * width : scalars]).reshape(np.shape(partials)),
+                table[:, scalars:])
 
     def publish(self, partials: np.ndarray) -> None:
         """Send this rank's latest partial scalars to every other rank (no waiting)."""

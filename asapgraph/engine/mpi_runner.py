@@ -29,7 +29,7 @@ import numpy as np
 
 from asapgraph.engine.blocks import block_from_part
 from asapgraph.engine.engine import EngineRun
-from asapgraph.engine.mailbox import COUNTER_FIELDS, SENT_BYTES, SENT_MSGS, Edge
+from asapgraph.engine.mailbox import COUNTER_FIELDS, SENT_BYTES, SENT_MSGS, Edge, accumulate_rule
 from asapgraph.engine.rounds import RunSpec, WorkerRun, WorkerStats, make_spec
 from asapgraph.engine.stats import RunStats, TracePoint, worker_report
 from asapgraph.errors import AsapGraphError
@@ -215,14 +215,14 @@ def compute_part(comm: MPI.Comm, program: VertexProgram, part: Part,
     values = np.ascontiguousarray(program.init(block), dtype=program.dtype)
     edges = dependency_edges(incoming)
     pump = Pump(comm)
-    inboxes, outboxes = wire(pump, part, edges, values, spec.policy)
+    inboxes, outboxes = wire(pump, part, edges, values, spec.policy, program, block)
     coord = MpiCoordinator(pump, [outbox.edge.receiver for outbox in outboxes])
     setup_seconds = time.perf_counter() - began
 
     coord.barrier()  # everyone is wired before anyone posts
     start = time.perf_counter()
     worker = WorkerRun(rank, program, block, values, inboxes, outboxes, coord, spec, start)
-    converged = worker.run_bsp() if spec.mode == "bsp" else worker.run_asap()
+    converged = worker.run()
     coord.barrier()  # every message sent has been received: nothing is left in flight
     compute_seconds = time.perf_counter() - start
     pump.finish()
@@ -240,8 +240,8 @@ def compute_part(comm: MPI.Comm, program: VertexProgram, part: Part,
     return PartResult(values[: part.n_local], converged, stats, control)
 
 
-def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,
-         policy: str) -> tuple[list[MpiInbox], list[MpiOutbox]]:
+def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray, policy: str,
+         program: VertexProgram, block: Block) -> tuple[list[MpiInbox], list[MpiOutbox]]:
     """This rank's mailbox ends, with the pump routing NOTIFYs and ACKs to them."""
     rank = pump.rank
     inboxes = [
@@ -250,7 +250,8 @@ def wire(pump: Pump, part: Part, edges: list[Edge], values: np.ndarray,
         for edge in edges if edge.receiver == rank
     ]
     outboxes = [
-        MpiOutbox(edge, part.send[edge.receiver], values, pump, policy)
+        MpiOutbox(edge, part.send[edge.receiver], values, pump, policy,
+                  accumulate_rule(program, block, part.send[edge.receiver]))
         for edge in edges if edge.sender == rank
     ]
     by_sender = {inbox.edge.sender: inbox for inbox in inboxes}
@@ -301,6 +302,7 @@ def _run_stats(program: VertexProgram, spec: RunSpec, size: int, edges: list[Edg
         for e in edges
     ]
     stats.converged = all(report.converged for report in reports)
+    stats.phases = reports[0].stats.phases
     stats.residual = float(sum(r.stats.trace[-1][1] for r in reports if r.stats.trace))
     stats.partition_seconds = max(r.partition_seconds for r in reports)
     stats.setup_seconds = max(r.setup_seconds for r in reports)

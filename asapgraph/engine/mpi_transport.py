@@ -6,13 +6,17 @@ unchanged: an :class:`MpiOutbox` (``can_post``, ``post``, ``pending``, ``edge``)
 q → p of the partition dependency graph. Every message goes through the rank's :class:`Pump`.
 
 - **NOTIFY** (tag ``NOTIFY``): one ``Isend`` of one byte buffer — a header ``(version, count)``
-  of int64, then the values, then (for a delta) their int32 positions in pack order. Uppercase
+  of int64 and a float64 scale (0, or that of quantised increments: ``mailbox.py``), then the
+  values or codes, then (for a delta) their int32 positions in pack order. Uppercase
   buffer API: numpy memory goes to MPI as it is, nothing is pickled.
 - **ACK** (tag ``ACK``): the version p has merged, sent back when p takes a message under policy
   ``queue`` (the only policy that waits for it).
 - Deltas: a message carries every boundary value that changed since the sender's previous
   message. MPI delivers the messages of one sender in order and none is dropped, so a receiver
   that applies each one in turn holds exactly the sender's values as of the last it applied.
+  Accumulative messages (combine ``sum``, ``mailbox.py`` invariant 4a) carry increments chosen
+  by the same rule; none is ever dropped or retracted here, so ``known`` only grows by what was
+  sent, and what a post holds back stays owed.
 - ``queue`` (the paper's strict NOTIFY-ACK): q posts version v + 1 only once the ACK for v has
   come back; until then it defers (keeps ``pending``) and posts its newest values later.
   ``latest``: q always posts; when p takes, it drains every message that has arrived and applies
@@ -37,6 +41,7 @@ import numpy as np
 from mpi4py import MPI
 
 from asapgraph.engine.mailbox import (
+    CODE,
     COUNTER_FIELDS,
     DENSE,
     POSITION,
@@ -45,17 +50,21 @@ from asapgraph.engine.mailbox import (
     SENT_BYTES,
     SENT_MSGS,
     SUPERSEDED,
+    Accumulate,
     Edge,
+    Increments,
     Sender,
     changed_rows,
+    decode_increments,
     dense_is_smaller,
+    encode_increments,
     row_bytes,
 )
 from asapgraph.program import merge_into
 
 NOTIFY, ACK, STATE, VERIFY, PARTIALS = range(5)  # message tags
 TAG_NAMES = ("notify", "ack", "state", "verify", "partials")
-HEADER_BYTES = 16  # int64 version, int64 count (DENSE for every boundary value)
+HEADER_BYTES = 24  # int64 version, int64 count (DENSE: every boundary value), float64 scale
 POLL_INTERVAL = 100e-6  # seconds a waiter sleeps between two polls (never a hot spin)
 
 Handler = Callable[[int, MPI.Request, np.ndarray], None]
@@ -145,10 +154,11 @@ class MpiOutbox(Sender):
     """The sender's end of mailbox q → p on rank q."""
 
     def __init__(self, edge: Edge, pack: np.ndarray, initial: np.ndarray, pump: Pump,
-                 policy: str) -> None:
+                 policy: str, accumulate: Accumulate | None = None) -> None:
         self.edge = edge
         self.pack = pack  # sender-local indices of the values the receiver needs
         self.pump, self.policy = pump, policy
+        self.accumulate = accumulate
         self.last = initial[pack].copy()  # what the receiver holds once it has applied every post
         self.counters = np.zeros(COUNTER_FIELDS, dtype=np.int64)
         self.version = 0
@@ -167,23 +177,31 @@ class MpiOutbox(Sender):
         return self.acked == self.version
 
     def send(self, current: np.ndarray, full: bool) -> None:
-        """Send the boundary values that changed (or all of them) as one NOTIFY message."""
-        changed = np.flatnonzero(changed_rows(current, self.last))
-        row = row_bytes(current)
-        dense = dense_is_smaller(changed.size, len(current), row, full)
-        count = len(current) if dense else changed.size
-        payload = count * row + (0 if dense else count * POSITION.itemsize)
-        message = np.empty(HEADER_BYTES + payload, dtype=np.uint8)
+        """Send the boundary values that changed (or all of them) as one NOTIFY message.
+
+        With ``accumulate`` the message carries the increments owed instead (``last`` is then
+        what the receiver holds once it has merged every message sent).
+        """
+        if self.accumulate is not None:
+            message, sent, self.held = encode_increments(current, self.last, self.accumulate,
+                                                         full)
+            self.last = self.last + sent
+        else:
+            changed = np.flatnonzero(changed_rows(current, self.last))
+            dense = dense_is_smaller(changed.size, len(current), row_bytes(current), full)
+            message = Increments(current if dense else current[changed],
+                                 None if dense else changed.astype(POSITION))
+            self.last = current
         self.version += 1
-        message[:HEADER_BYTES].view(np.int64)[:] = (self.version, DENSE if dense else count)
-        rows = message[HEADER_BYTES : HEADER_BYTES + count * row].view(current.dtype)
-        rows.reshape(count, *current.shape[1:])[:] = current if dense else current[changed]
-        if not dense:
-            message[HEADER_BYTES + count * row :].view(POSITION)[:] = changed
-        self.pump.send(self.edge.receiver, NOTIFY, message)
-        self.last = current
+        count = DENSE if message.positions is None else message.positions.size
+        parts = [np.array([self.version, count], dtype=np.int64),
+                 np.array([message.scale]), message.payload]
+        if message.positions is not None:
+            parts.append(message.positions)
+        self.pump.send(self.edge.receiver, NOTIFY,
+                       np.concatenate([part.reshape(-1).view(np.uint8) for part in parts]))
         self.counters[SENT_MSGS] += 1
-        self.counters[SENT_BYTES] += payload
+        self.counters[SENT_BYTES] += message.nbytes
 
 
 class MpiInbox:
@@ -200,10 +218,17 @@ class MpiInbox:
         self.queue: deque[tuple[MPI.Request, np.ndarray]] = deque()
         self.counters = np.zeros(COUNTER_FIELDS, dtype=np.int64)
         self.staleness = 0  # rounds since this mailbox was last merged
+        self.arrived = 0  # NOTIFYs received so far
 
     def arrive(self, request: MPI.Request, buffer: np.ndarray) -> None:
         """A NOTIFY from the sender is being received into ``buffer``."""
         self.queue.append((request, buffer))
+        self.arrived += 1
+
+    def posted(self) -> int:
+        """How many messages the sender has posted that reached this rank (a lag estimate)."""
+        self.pump.poll()
+        return self.arrived
 
     def ready(self) -> bool:
         """Whether a message has arrived in full and waits to be merged."""
@@ -220,18 +245,21 @@ class MpiInbox:
         merged, taken, version = 0, 0, 0
         while self.queue and self.queue[0][0].Test():
             _, message = self.queue.popleft()
-            version, count = (int(word) for word in message[:HEADER_BYTES].view(np.int64))
+            version, count = (int(word) for word in message[:16].view(np.int64))
+            scale = float(message[16:HEADER_BYTES].view(np.float64)[0])
             body = message[HEADER_BYTES:]
+            dtype = CODE if scale else self.dtype
             if count == DENSE:
-                targets, incoming = self.slots, body.view(self.dtype)
+                targets, payload = self.slots, body.view(dtype)
             else:
-                split = count * self.row_bytes
-                incoming = body[:split].view(self.dtype)
+                split = count * (dtype.itemsize if scale else self.row_bytes)
+                payload = body[:split].view(dtype)
                 targets = self.slots[body[split:].view(POSITION)]
+            incoming = decode_increments(payload, scale)
             merge_into(combine, values, targets, incoming.reshape(-1, *self.shape))
             merged += targets.size
             taken += 1
-            self.counters[RECV_BYTES] += body.size
+            self.counters[RECV_BYTES] += body.size + (8 if scale else 0)
             if self.policy == "queue":
                 break
         if self.policy == "queue":

@@ -26,6 +26,17 @@ measured on R-MAT 18, 4 workers, 3x straggler: 16-17 rounds against 18-21 when r
 round boundaries).
 A run starts with one reduction of the initial partials, and the verification round reduces
 fresh ones before its step, so the round that decides termination is exactly a BSP superstep.
+
+Held-back increments (combine ``sum``, ``mailbox.py`` invariant 4a). A round computed on ghosts
+that miss increments a sender kept back may look converged when it is not, so such a round never
+ends a run: BSP stops only on a superstep whose inputs held nothing back — when the test passes
+on inexact inputs, every worker flushes what it holds (a full post between two barriers) and the
+next superstep decides; ASAP's verification posts in full anyway. A worker counts the mass it
+holds back with its change when it decides whether it is quiet.
+
+Mode ``auto`` (``auto.py``) runs BSP supersteps and ASAP rounds with the same code, and switches
+between them at synchronous rounds, where every worker has the same table of measures (each
+reduction carries them).
 """
 
 from __future__ import annotations
@@ -36,12 +47,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asapgraph import checks
+from asapgraph.engine import auto
 from asapgraph.engine.coordination import Aborted, SharedCoordinator
-from asapgraph.engine.mailbox import POLICIES, Inbox, Outbox
+from asapgraph.engine.mailbox import POLICIES, SENT_BYTES, Inbox, Outbox
 from asapgraph.program import Block, Figure, VertexProgram
 
 WAKE_INTERVAL = 0.05  # seconds a blocked waiter sleeps before re-checking abort/verify
-MODES = ("bsp", "asap")
+MODES = ("bsp", "asap", "auto")
 DEFAULT_CHUNKS = 8  # merge points per ASAP round; also Gauss–Seidel blocks in a sweep
 DEFAULT_MAX_STALENESS = 4  # rounds a neighbour may go unmerged before it is waited for
 
@@ -52,7 +64,7 @@ class RunSpec:
 
     mode: str
     policy: str
-    fan_in: int | None  # None = all in-neighbours
+    fan_in: int | None  # None = all in-neighbours; mode auto chooses whom to wait for itself
     max_staleness: int
     sweeps: int
     chunks: int
@@ -106,6 +118,9 @@ class WorkerStats:
     max_staleness: int = 0
     verifications: int = 0
     trace: list[tuple[float, float]] = field(default_factory=list)
+    phases: list[dict] = field(default_factory=list)  # mode auto: the path taken
+    waited_for: dict[int, int] = field(default_factory=dict)  # ASAP rounds by neighbours waited
+    traffic: list[int] = field(default_factory=list)  # bytes sent so far, after each round's post
 
 
 class WorkerRun:
@@ -127,6 +142,20 @@ class WorkerRun:
         # Mailboxes merged between chunks of the last round: what they brought is already as
         # fresh as a wait at the next round's start would get (see ``run_asap``).
         self.fresh: set[Inbox] = set()
+        self.policy = auto.AutoPolicy(program.synchronous_by_design) \
+            if spec.mode == "auto" else None
+        self.measured = (0.0, 0.0, 0)  # busy, wait and rounds at the last reduction
+        self.table = np.zeros((0, auto.FIXED))  # every worker's measures at the last reduction
+        self.lagging: set[int] = set()  # mode auto: senders not waited for (from the table)
+        self.phase_start: dict[Inbox, tuple[int, int]] = {}  # inbox -> (posted, own rounds)
+
+    def run(self) -> bool:
+        """The run in the spec's mode; whether it converged."""
+        if self.spec.mode == "bsp":
+            return bool(self.run_bsp())
+        if self.spec.mode == "asap":
+            return bool(self.run_asap())
+        return self.run_auto()
 
     # ------------------------------------------------------------------ shared pieces
     def compute_round(self, *, merge_between_chunks: bool) -> Figure:
@@ -154,8 +183,9 @@ class WorkerRun:
         if self.delay:
             time.sleep(self.rng.uniform(0.0, self.delay))
         self.stats.rounds += 1
-        if self.program.scalars and self.spec.mode == "asap" and not merge_between_chunks:
-            self.coord.publish(self.partials())  # a verification round's step (else per chunk)
+        if self.program.scalars and self.spec.mode != "bsp" and not merge_between_chunks:
+            # A verification round's or auto's superstep (an ASAP round publishes per chunk).
+            self.coord.publish(self.partials())
         total = float(np.sum(change))  # the trace follows all columns of a vector state at once
         self.coord.record_change(total)
         self.stats.trace.append((time.perf_counter() - self.start, total))
@@ -170,9 +200,11 @@ class WorkerRun:
         return merged
 
     def post_all(self, *, full: bool = False) -> None:
-        """Offer the newest boundary values to every out-neighbour (deferred where not ACKed)."""
+        """Offer the newest boundary values to every out-neighbour (deferred where not ACKed);
+        record the bytes sent so far (the traffic of each round, for the statistics)."""
         for outbox in self.outboxes:
             outbox.post(self.values, full=full)
+        self.stats.traffic.append(int(sum(box.counters[SENT_BYTES] for box in self.outboxes)))
 
     def flush_deferred(self) -> None:
         """Post values held back under ``queue`` to the mailboxes ACKed since."""
@@ -197,17 +229,41 @@ class WorkerRun:
         """This worker's shares of the program's global scalars, from its current values."""
         return np.asarray(self.program.partials(self.block, self.values), dtype=np.float64)
 
+    def held(self) -> float:
+        """Weighted mass of the increments this worker's last posts kept back (combine sum)."""
+        return float(sum(outbox.held for outbox in self.outboxes))
+
+    def measures(self, change: Figure) -> np.ndarray:
+        """What this worker reports besides its figures (``auto``'s columns): busy and waiting
+        time per round since the last reduction, rounds, mass held back, stopping share, change."""
+        stats = self.stats
+        busy = stats.compute + stats.merge
+        last_busy, last_wait, last_rounds = self.measured
+        per_round = max(1, stats.rounds - last_rounds)
+        row = np.zeros(auto.FIXED)
+        row[auto.BUSY] = (busy - last_busy) / per_round
+        row[auto.WAIT] = (stats.wait - last_wait) / per_round
+        row[auto.ROUNDS] = stats.rounds
+        row[auto.HELD] = self.held()
+        row[auto.THRESHOLD] = np.sum(self.program.local_threshold(self.block, self.values))
+        row[auto.CHANGE] = np.sum(change)
+        return row
+
     def reduce(self, change: Figure) -> tuple[Figure, Figure]:
         """Sum every worker's change, norm and partial scalars (a barrier); returns the first two.
 
-        The summed partials become the scalars the next step sees (``block.totals``).
+        The summed partials become the scalars the next step sees (``block.totals``); every
+        worker's measures land in ``self.table`` (what mode auto and the held-back rule read).
         """
+        measures = self.measures(change)
         begin = time.perf_counter()
         try:
-            total, norm, self.block.totals = self.coord.allreduce(
-                change, self.program.norm(self.block, self.values), self.partials())
+            total, norm, self.block.totals, self.table = self.coord.allreduce(
+                change, self.program.norm(self.block, self.values), self.partials(), measures)
         finally:
             self.stats.wait += time.perf_counter() - begin
+        stats = self.stats
+        self.measured = (stats.compute + stats.merge, stats.wait, stats.rounds)
         return total, norm
 
     def reduce_scalars(self) -> None:
@@ -220,7 +276,7 @@ class WorkerRun:
         if not self.program.scalars:
             self.barrier()
             return
-        if self.spec.mode == "asap":
+        if self.spec.mode != "bsp":
             self.coord.publish(self.partials())
         self.reduce(np.zeros(self.program.value_shape))
 
@@ -229,41 +285,96 @@ class WorkerRun:
         total, norm = self.reduce(change)
         return self.program.converged(total, norm, self.block.n_total)
 
-    def synchronous_round(self) -> bool:
-        """Local step on the merged values, post, barrier, merge all, then the global test.
+    def flush_held(self) -> None:
+        """Post every increment held back, between barriers, so the next superstep's inputs are
+        exact (nobody posts its next superstep before everyone has merged these)."""
+        self.post_all(full=True)
+        self.barrier()
+        self.merge_ready()
+        self.barrier()
+
+    # ------------------------------------------------------------------ BSP
+    def run_bsp(self) -> bool | None:
+        """Supersteps: step, publish, barrier, merge all, global test. Returns converged.
 
         The merge sits between two barriers (the global test is one), so no worker posts its
         next superstep before every worker has merged this one: BSP does not depend on timing.
+        Under mode ``auto`` it returns None when the policy switches to ASAP.
         """
-        change = self.compute_round(merge_between_chunks=False)
-        self.post_all()
-        self.barrier()
-        self.merge_ready()
-        return self.global_test(change)
-
-    # ------------------------------------------------------------------ BSP
-    def run_bsp(self) -> bool:
-        """Supersteps: step, publish, barrier, merge all, global test. Returns converged."""
-        if self.program.scalars:
+        if self.program.scalars and not self.stats.rounds:
             self.reduce_scalars()
-        for _ in range(self.spec.max_iter):
+        if self.spec.max_iter == 0:
+            return False
+        exact = True  # this superstep computes on inputs nothing was held back from
+        while True:
             self.check_abort()
-            if self.synchronous_round():
+            change = self.compute_round(merge_between_chunks=False)
+            self.post_all()
+            self.barrier()
+            self.merge_ready()
+            converged = self.global_test(change)
+            if converged and exact:
                 return True
-        return False
+            if self.table[:, auto.ROUNDS].min() >= self.spec.max_iter:
+                return False  # alike everywhere, even after ASAP rounds of unequal counts
+            exact = not self.table[:, auto.HELD].any()
+            if converged and not exact:
+                self.flush_held()
+                exact = True
+            if self.policy is not None and self.policy.after_superstep(
+                    self.stats.rounds - 1, self.table) is not None:
+                self.enter_asap()
+                return None
+
+    # ------------------------------------------------------------------ auto
+    def run_auto(self) -> bool:
+        """BSP and ASAP phases as the measurements decide (``auto.py``); records the path."""
+        assert self.policy is not None
+        self.policy.start()
+        try:
+            while True:
+                outcome = self.run_bsp() if self.policy.phases[-1].mode == "bsp" \
+                    else self.run_asap()
+                if outcome is not None:
+                    return outcome
+        finally:
+            self.stats.phases = self.policy.close(self.stats.rounds - 1)
+
+    def enter_asap(self) -> None:
+        """Start an ASAP phase: whom to wait for, first from the table, then by measured lag."""
+        assert self.policy is not None
+        self.lagging = self.policy.slow_workers(self.table[:, auto.BUSY], self.index)
+        self.phase_start = {inbox: (inbox.posted(), self.stats.rounds) for inbox in self.inboxes}
+        # The last superstep's posts were merged before its reduction: nothing to wait for now.
+        self.fresh = set(self.inboxes)
+
+    def back_to_bsp(self) -> bool:
+        """Mode auto: whether the last verification switched the run back to BSP."""
+        return self.policy is not None and self.policy.phases[-1].mode == "bsp"
+
+    def keeps_up(self, inbox: Inbox) -> bool:
+        """Mode auto: whether to wait for this in-neighbour, from its measured lag."""
+        posted, rounds = self.phase_start[inbox]
+        own = self.stats.rounds - rounds
+        if own < auto.PROBE_SUPERSTEPS:
+            return inbox.edge.sender not in self.lagging
+        return not auto.lags(inbox.posted() - posted, own)
 
     # ------------------------------------------------------------------ ASAP
-    def run_asap(self) -> bool:
-        """Rounds without a global barrier, ended by a successful verification round."""
+    def run_asap(self) -> bool | None:
+        """Rounds without a global barrier, ended by a successful verification round.
+
+        Under mode ``auto`` it returns None when the policy switches back to BSP.
+        """
         in_degree = len(self.inboxes)
         fan_in = in_degree if self.spec.fan_in is None else min(self.spec.fan_in, in_degree)
-        if self.program.scalars:
+        if self.program.scalars and not self.stats.rounds:
             self.reduce_scalars()
         while True:
             self.check_abort()
             if self.coord.verify_requested(self.epoch):
                 done = self.verify()
-                if done is not None:
+                if done is not None or self.back_to_bsp():
                     return done
                 continue
             # Round 0 computes on the initial ghost values, which every worker already holds. A
@@ -273,6 +384,8 @@ class WorkerRun:
             required = self.sample_required(fan_in) if self.stats.rounds else []
             if not self.wait_for([inbox for inbox in required if inbox not in self.fresh]):
                 continue  # a verification was requested while waiting
+            waited = len(required)
+            self.stats.waited_for[waited] = self.stats.waited_for.get(waited, 0) + 1
             self.fresh.clear()
             self.merge_ready()
             if self.program.scalars:
@@ -287,7 +400,13 @@ class WorkerRun:
             self.update_quiet(change)
 
     def sample_required(self, fan_in: int) -> list[Inbox]:
-        """Stochastic reduce: ``fan_in`` random in-neighbours, plus any at the staleness bound."""
+        """Stochastic reduce: ``fan_in`` random in-neighbours, plus any at the staleness bound.
+
+        Mode auto: the in-neighbours that keep up, plus any at the staleness bound.
+        """
+        if self.policy is not None:
+            return [inbox for inbox in self.inboxes
+                    if self.keeps_up(inbox) or inbox.staleness >= self.spec.max_staleness]
         if fan_in >= len(self.inboxes):
             return list(self.inboxes)
         picked = set(self.rng.choice(len(self.inboxes), size=fan_in, replace=False).tolist())
@@ -317,8 +436,8 @@ class WorkerRun:
     def update_quiet(self, change: Figure) -> None:
         """Mark quiet or busy; the worker that completes the set requests a verification."""
         threshold = self.program.local_threshold(self.block, self.values)
-        quiet = bool(np.all(change <= threshold)) and not any(box.pending
-                                                              for box in self.outboxes)
+        quiet = bool(np.all(change + self.held() <= threshold)) and not any(
+            box.pending for box in self.outboxes)
         if self.stats.rounds >= self.spec.max_iter:
             self.coord.give_up()
             quiet = True
@@ -357,5 +476,9 @@ class WorkerRun:
         self.epoch += 1
         if converged or give_up:
             return converged
-        self.post_all()
+        if self.policy is not None and self.policy.after_verification(self.stats.rounds - 1,
+                                                                      self.table) is not None:
+            self.flush_held()  # BSP's first superstep computes on exact inputs
+        else:
+            self.post_all()
         return None

@@ -28,6 +28,8 @@ class WorkerReport:
     superseded: int
     max_staleness: int
     verifications: int
+    waited_for: dict[int, int] = field(default_factory=dict)  # ASAP rounds by neighbours waited
+    traffic: list[int] = field(default_factory=list)  # bytes sent so far, after each post
 
 
 @dataclass
@@ -61,6 +63,9 @@ class RunStats:
     mailboxes: list[dict[str, int]] = field(default_factory=list)
     trace: list[TracePoint] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # how a run was done, when not as asked
+    # Mode auto: the phases taken (mode, first and last round, why), as worker 0 recorded them
+    # (every worker takes the same decisions from the same gathered tables).
+    phases: list[dict] = field(default_factory=list)
 
     @property
     def rounds(self) -> tuple[int, float, int]:
@@ -89,6 +94,18 @@ class RunStats:
         waited = sum(w.wait + w.idle for w in self.per_worker)
         busy = sum(w.compute + w.merge for w in self.per_worker)
         return waited / (waited + busy) if waited + busy > 0 else 0.0
+
+    def bytes_per_round(self) -> list[int]:
+        """Bytes all workers posted in their k-th round (verification and flush posts count as
+        rounds of their own), k = 0, 1, ...: how traffic evolves as the run converges."""
+        rounds = max((len(w.traffic) for w in self.per_worker), default=0)
+        totals = [0] * rounds
+        for worker in self.per_worker:
+            before = 0
+            for k, sent in enumerate(worker.traffic):
+                totals[k] += sent - before
+                before = sent
+        return totals
 
     def time_to_error(self, target: float) -> float | None:
         """First trace time at which the error to the reference was <= target."""
@@ -126,6 +143,8 @@ class RunStats:
             f"received={self.bytes_received / 1e6:.3f} wait={100 * self.wait_share:.1f}%",
             f"time: load {self.load_seconds:.3f}s  partition {self.partition_seconds:.3f}s  "
             f"setup {self.setup_seconds:.3f}s  compute {self.compute_seconds:.3f}s",
+            *(f"phase {p['mode']} rounds {p['first']}–{p['last']}: {p['reason']}"
+              for p in self.phases),
             f"{'worker':>6} {'rounds':>7} {'compute':>8} {'wait':>8} {'merge':>8} {'idle':>8} "
             f"{'msgs out':>8} {'MB out':>8} {'msgs in':>8} {'deferred':>8} {'supersd':>8} "
             f"{'stale':>5}",
@@ -161,4 +180,6 @@ def worker_report(index: int, stats: WorkerStats, counters_out, counters_in) -> 
         superseded=total(counters_out, mb.SUPERSEDED),
         max_staleness=stats.max_staleness,
         verifications=stats.verifications,
+        waited_for=dict(stats.waited_for),
+        traffic=list(stats.traffic),
     )

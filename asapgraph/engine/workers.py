@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from asapgraph.engine.arena import Arena, ArenaLayout
 from asapgraph.engine.coordination import Aborted, SharedCoordinator, Sync
-from asapgraph.engine.mailbox import Edge, Inbox, Outbox
+from asapgraph.engine.mailbox import Edge, Inbox, Outbox, accumulate_rule
 from asapgraph.engine.rounds import RunSpec, WorkerRun
 from asapgraph.program import Block, VertexProgram
 from asapgraph.signals import ignore_in_worker
@@ -87,11 +87,13 @@ def build_run(index: int, job: Job, arena: Arena, sync: Sync) -> WorkerRun:
               sync.locks[index], sync.doorbells[edge.sender])
         for edge in job.edges if edge.receiver == index
     ]
-    outboxes = [
-        Outbox(edge, arena.arrays, arena[edge_array(edge.index, "pack")], values,
-               sync.locks[edge.receiver], sync.doorbells[edge.receiver], job.spec.policy)
-        for edge in job.edges if edge.sender == index
-    ]
+    outboxes = []
+    for edge in job.edges:
+        if edge.sender == index:
+            pack = arena[edge_array(edge.index, "pack")]
+            outboxes.append(Outbox(edge, arena.arrays, pack, values, sync.locks[edge.receiver],
+                                   sync.doorbells[edge.receiver], job.spec.policy,
+                                   accumulate_rule(job.program, block, pack)))
     coord = SharedCoordinator(index, arena.arrays, sync)
     return WorkerRun(index, job.program, block, values, inboxes, outboxes, coord, job.spec,
                      job.start)
@@ -124,7 +126,7 @@ def _serve(index: int, job: Job, conn, sync: Sync) -> None:
         conn.send(("attached", index))
         run = build_run(index, job, arena, sync)
         log.debug("worker %d: %s run of %s starts", index, job.spec.mode, job.program.name)
-        converged = run.run_bsp() if job.spec.mode == "bsp" else run.run_asap()
+        converged = run.run()
         log.debug("worker %d: done after %d rounds", index, run.stats.rounds)
         conn.send(("done", index, converged, run.stats))
     except Aborted:
