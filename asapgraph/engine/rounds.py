@@ -472,7 +472,11 @@ class WorkerRun:
         self.barrier()
         self.merge_ready()
         converged = self.global_test(self.compute_round(merge_between_chunks=False))
-        give_up = self.coord.gave_up()
+        # Whether every worker has done max_iter rounds, from the table this round's reduction
+        # gave everyone: the shared flags may change under a slow reader once a fast worker has
+        # left this round (a fast worker resumed, reached max_iter, and a slow one then read
+        # "all gave up" and ended the run alone: measured as a hang, LPA ca-HepPh, fan-in 1).
+        give_up = bool(self.table[:, auto.ROUNDS].min() >= self.spec.max_iter)
         self.epoch += 1
         if converged or give_up:
             return converged
