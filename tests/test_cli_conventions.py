@@ -86,7 +86,7 @@ def test_run_help_shows_concrete_defaults(capsys: pytest.CaptureFixture) -> None
         main(["run", "--help"])
     blocks = option_blocks(capsys.readouterr().out)
     assert "(default: 1)" in blocks["--workers WORKERS"]
-    assert "(default: bsp)" in blocks["--mode {bsp,asap}"]
+    assert "(default: bsp)" in blocks["--mode {bsp,asap,auto}"]
     assert "(default: 1e-06)" in blocks["--tol TOL"]
 
 
