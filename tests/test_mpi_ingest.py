@@ -82,6 +82,14 @@ def references(graph: asapgraph.Graph) -> tuple[np.ndarray, np.ndarray]:
     return smallest[groups], np.array([ranks[v] for v in graph.ids.tolist()])
 
 
+@functools.cache
+def networkx_lpa_modularity(graph: asapgraph.Graph) -> float:
+    """Modularity of networkx's label propagation on the undirected graph (DESIGN §5)."""
+    undirected = graph.to_networkx().to_undirected()
+    communities = list(nx.community.label_propagation_communities(undirected))
+    return nx.community.modularity(undirected, communities)
+
+
 def check_against_references(folder: Path, graph: asapgraph.Graph) -> None:
     """Ingested results against the whole-graph run, scipy and networkx."""
     components, reference = references(graph)
@@ -98,7 +106,13 @@ def check_against_references(folder: Path, graph: asapgraph.Graph) -> None:
             assert np.array_equal(got["lpa"], whole["lpa"]), "seeded BSP LPA is repeatable"
         else:
             assert np.abs(got["pagerank"] - whole["pagerank"]).sum() <= ACCURACY
-            assert modularity(graph, got["lpa"]) >= modularity(graph, whole["lpa"]) - 0.03
+            # ASAP LPA depends on timing: two runs of the same path differed by more than 0.03
+            # (0.318 against about 0.35 on wiki-Vote). Held to DESIGN §5's contract (networkx's
+            # modularity less 0.03) and to no collapse against the deterministic BSP run.
+            quality = modularity(graph, got["lpa"])
+            assert quality >= networkx_lpa_modularity(graph) - 0.03
+            bsp_whole = np.load(folder / "lpa-bsp-whole.npy")
+            assert quality >= 0.8 * modularity(graph, bsp_whole), "ASAP LPA collapsed"
 
 
 @pytest.mark.parametrize("ranks", [1, 2, 3, 4])
@@ -228,10 +242,11 @@ def test_the_partitioned_cache_is_reused_and_repartitioned(tmp_path: Path) -> No
 
 
 # Each rank's address space (RLIMIT_AS, virtual: the imports of numpy, scipy, numba and MPICH
-# alone reserve about 450 MB). Measured on R-MAT 18 text (4.2M edges, 55 MB), CC on 4 ranks:
-# peak 641 MB per rank with parallel ingest, 842 MB when every rank loads the whole graph
-# (the same on one rank alone).
-LIMIT_MB = 740
+# alone reserve about 450 MB). Measured after the lazy imports and the leaner transpose, CC on
+# R-MAT 19 text (8.4M edges): 4 ranks with parallel ingest run under 700 MB each, one rank
+# loading the whole graph needs more than 800 MB (it ran under 900). R-MAT 18 no longer
+# separated the two (both ran under 740 MB).
+LIMIT_MB = 760
 LIMITED = """
 import os, resource, sys
 limit = int(sys.argv[1]) << 20
@@ -243,8 +258,8 @@ os.execv(sys.argv[2], sys.argv[2:])
 def test_four_ranks_fit_under_a_limit_the_whole_graph_does_not(tmp_path: Path) -> None:
     from asapgraph.datasets.rmat import rmat_edges
 
-    src, dst = rmat_edges(18)
-    text = tmp_path / "rmat18.txt"
+    src, dst = rmat_edges(19)
+    text = tmp_path / "rmat19.txt"
     with text.open("w") as handle:
         for start in range(0, src.size, 1 << 20):
             stop = start + (1 << 20)
@@ -270,4 +285,4 @@ def test_four_ranks_fit_under_a_limit_the_whole_graph_does_not(tmp_path: Path) -
     whole = subprocess.run([sys.executable, *command, "--ingest", "whole"], capture_output=True,
                            text=True, timeout=TIMEOUT, check=False)
     assert whole.returncode != 0
-    assert "Unable to allocate" in whole.stderr or "MemoryError" in whole.stderr
+    assert whole.stderr.startswith("asapgraph: error: out of memory")  # one line, no traceback
