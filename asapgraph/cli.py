@@ -9,6 +9,7 @@ path and what to do; ``-v`` adds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
@@ -20,7 +21,7 @@ from typing import NoReturn
 from asapgraph import __version__
 from asapgraph.commands import compare, datasets, info, run
 from asapgraph.errors import AsapGraphError, GraphFormatError
-from asapgraph.signals import exit_status, raise_on_termination
+from asapgraph.signals import exit_status, raising_on_termination
 
 EXAMPLES = """\
 examples:
@@ -129,10 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.DEBUG if level > 1 else logging.INFO,
             format="%(asctime)s %(processName)s %(name)s: %(message)s",
         )
-    if getattr(args, "transport", None) != "mpi":
-        # An MPI rank keeps the default: a Python handler cannot run while the rank is blocked
-        # in an MPI call, and a rank that dies at once lets the launcher end the job.
-        raise_on_termination()
+    # An MPI rank keeps the default handlers: a Python handler cannot run while the rank is
+    # blocked in an MPI call, and a rank that dies at once lets the launcher end the job.
+    mpi = getattr(args, "transport", None) == "mpi"
+    with contextlib.nullcontext() if mpi else raising_on_termination():
+        return _handle(args)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    """Run the subcommand; every failure becomes its one line and exit status."""
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt as interruption:

@@ -9,7 +9,9 @@ job. Worker processes ignore all three signals; their parent decides how a run e
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 
 HANDLED = (signal.SIGTERM, signal.SIGHUP)
 IGNORED_BY_WORKERS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -27,12 +29,22 @@ def _raise(signum: int, frame: object) -> None:
     raise Terminated(signum)
 
 
-def raise_on_termination() -> None:
-    """Make SIGTERM and SIGHUP raise :class:`Terminated` in the main thread (unless ignored, as
-    ``nohup`` ignores SIGHUP: an ignored signal stays ignored)."""
-    for signum in HANDLED:
-        if signal.getsignal(signum) is not signal.SIG_IGN:
+@contextlib.contextmanager
+def raising_on_termination() -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread (unless
+    ignored, as ``nohup`` ignores SIGHUP: an ignored signal stays ignored). The previous handlers
+    come back on leaving: ``main()`` called from a library or a test must not leave its handlers
+    in the caller's process (forked children would inherit them)."""
+    previous = {signum: signal.getsignal(signum) for signum in HANDLED}
+    for signum, handler in previous.items():
+        if handler is not signal.SIG_IGN:
             signal.signal(signum, _raise)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: installed outside Python, nothing to put back
+                signal.signal(signum, handler)
 
 
 def ignore_in_worker() -> None:

@@ -200,3 +200,11 @@ def test_arena_has_no_name_to_leak() -> None:
         first.close()
         second.close()
     assert not any(path.exists() for path in paths)
+
+
+def test_an_engine_left_open_does_not_hang_the_interpreter_at_exit() -> None:
+    """Workers ignore SIGTERM, which multiprocessing's exit hook sends; the engine stops them."""
+    script = "import asapgraph; engine = asapgraph.Engine(2); engine.start(); print('up')"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=30)
+    assert (done.returncode, done.stdout.strip()) == (0, "up"), done.stderr

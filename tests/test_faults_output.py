@@ -22,7 +22,7 @@ from helpers_faults import cli, error_line, leftovers, small_graph
 from asapgraph.cli import main
 from asapgraph.io import output
 from asapgraph.io.output import write_atomically
-from asapgraph.signals import Terminated, raise_on_termination
+from asapgraph.signals import Terminated, raising_on_termination
 
 NOBODY = 65534
 
@@ -138,8 +138,7 @@ def test_full_disk_for_a_file_leaves_no_temp_file(tmp_path: Path,
 def test_signal_while_writing_leaves_no_temp_file(tmp_path: Path) -> None:
     """A real SIGTERM and SIGHUP, delivered during the write, in this process."""
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-    raise_on_termination()
-    try:
+    with raising_on_termination():
         for signum in (signal.SIGTERM, signal.SIGHUP):
             def interrupted(handle, signum=signum) -> None:
                 handle.write("half a line")
@@ -148,9 +147,7 @@ def test_signal_while_writing_leaves_no_temp_file(tmp_path: Path) -> None:
             with pytest.raises(Terminated) as caught:
                 write_atomically(tmp_path / "r.tsv", interrupted)
             assert caught.value.signum == signum
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    assert {s: signal.getsignal(s) for s in previous} == previous  # handlers put back
     assert list(tmp_path.iterdir()) == []
 
 
@@ -165,8 +162,10 @@ def test_read_only_folder_simulated(graph: Path, tmp_path: Path, capsys: pytest.
         f_flag = os.ST_RDONLY
 
     monkeypatch.setattr(os, "statvfs", lambda p: ReadOnly())
+    handlers = [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)]
     status = main(["run", "pagerank", str(graph), "--no-cache", "--out", str(tmp_path / "r")])
     assert status == 2
+    assert [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)] == handlers
     err = capsys.readouterr().err.strip()
     assert err == (f"asapgraph: error: --out {tmp_path / 'r'}: cannot create files in {tmp_path} "
                    "(read-only file system); choose another folder")

@@ -12,6 +12,7 @@ table.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing as mp
@@ -120,6 +121,10 @@ class Engine:
             child_end.close()
             self._processes.append(process)
             self._conns.append(parent_end)
+        # Workers ignore SIGTERM, so multiprocessing's own exit hook (terminate, then join) would
+        # wait on them forever if an engine were left open; registered after the first fork, this
+        # hook runs before that one and stops them.
+        atexit.register(self.close)
 
     def close(self) -> None:
         """Stop every worker: ask, then terminate, then kill. Idempotent."""
@@ -136,6 +141,7 @@ class Engine:
         for conn in self._conns:
             conn.close()
         self._processes, self._conns = [], []
+        atexit.unregister(self.close)
 
     # ------------------------------------------------------------------ one run
     def run(

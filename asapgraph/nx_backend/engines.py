@@ -2,12 +2,10 @@
 
 networkx calls the backend once per algorithm call, often many times on small graphs (its own
 test-suite runs hundreds); forking workers for each would cost more than the algorithms. The
-engine is closed at exit, or replaced when the configured worker count changes.
+engine is replaced when the configured worker count changes, and stops its workers at exit.
 """
 
 from __future__ import annotations
-
-import atexit
 
 from asapgraph.engine.engine import Engine
 
@@ -30,5 +28,3 @@ def close() -> None:
     while _shared:
         _shared.pop().close()
 
-
-atexit.register(close)
