@@ -204,7 +204,10 @@ def test_arena_has_no_name_to_leak() -> None:
 
 def test_an_engine_left_open_does_not_hang_the_interpreter_at_exit() -> None:
     """Workers ignore SIGTERM, which multiprocessing's exit hook sends; the engine stops them."""
-    script = "import asapgraph; engine = asapgraph.Engine(2); engine.start(); print('up')"
+    script = ("import asapgraph, numpy as np; engine = asapgraph.Engine(2)\n"
+              "graph = asapgraph.Graph.from_edges(np.array([0, 1, 2]), np.array([1, 2, 0]))\n"
+              "asapgraph.pagerank(graph, engine=engine)\n"  # the workers are up and ignore TERM
+              "print('up')")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=30)
     assert (done.returncode, done.stdout.strip()) == (0, "up"), done.stderr
