@@ -42,6 +42,7 @@ from asapgraph.compare import (
 from asapgraph.datasets.resolve import resolve_graph
 from asapgraph.io import read_edgelist
 from asapgraph.program import VertexProgram
+from asapgraph.progress import CONFIGURATIONS, ProgressEvent
 
 SNAP_DIR = Path("/work/shared/datasets/snap")
 SNAP_SUFFIXES = (".txt", ".txt.gz")
@@ -149,7 +150,7 @@ def main() -> int:
                     comparison = compare(
                         factory(algorithm, graph, args.seed), graph, configurations(algorithm),
                         engine=engine, repeat=args.repeat, seed=args.seed, straggler=straggler,
-                        progress=lambda line, tag=tag: log(f"{tag}: {line}"),
+                        progress=announcer(tag),
                     )
                     results[algorithm].append((name, comparison))
     print_report(args, results, skipped, load_before, time.perf_counter() - began)
@@ -261,6 +262,15 @@ def _load(values: list[float] | None) -> str:
 
 def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def announcer(tag: str) -> Callable[[ProgressEvent], None]:
+    """A compare progress callback that logs each configuration as it starts (not the rounds)."""
+    def announce(event: ProgressEvent) -> None:
+        if event.stage == CONFIGURATIONS and not event.finished:
+            log(f"{tag}: {event.label}")
+    return announce
+
 
 
 if __name__ == "__main__":

@@ -166,9 +166,14 @@ class WorkerRun:
         ghosts changes little while the ghosts are far off; it ended runs 4x past tolerance).
         """
         change = 0.0
+        # ASAP publishes this worker's partials after every chunk: computed once per round, then
+        # kept current from what each step adds to block.totals (Gauss–Seidel on the scalars),
+        # not recomputed over every owned row after every chunk.
+        own = self.partials() if merge_between_chunks and self.program.scalars else None
         for _ in range(self.spec.sweeps):
             for chunk in self.chunks:
                 begin, cpu = time.perf_counter(), time.thread_time()
+                before = None if own is None else np.array(self.block.totals, copy=True)
                 change += self.program.step(self.block, self.values, chunk)
                 if self.slowdown > 1.0:
                     # A slower machine: stretch the CPU work this chunk took (CPU time, not wall
@@ -177,8 +182,9 @@ class WorkerRun:
                 self.stats.compute += time.perf_counter() - begin
                 if merge_between_chunks:
                     self.fresh.update(self.merge_ready())
-                    if self.program.scalars:  # fresher scalars, both ways, at no wait
-                        self.coord.publish(self.partials())
+                    if own is not None:  # fresher scalars, both ways, at no wait
+                        own += np.reshape(self.block.totals - before, own.shape)
+                        self.coord.publish(own)
                         self.block.totals = self.coord.totals()
         if self.delay:
             time.sleep(self.rng.uniform(0.0, self.delay))
