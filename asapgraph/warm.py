@@ -59,6 +59,9 @@ def group_labels(values: np.ndarray, previous: Graph, graph: Graph) -> np.ndarra
     A vertex new to ``graph`` is alone under its own id. Groups are taken as they were; a vertex
     that left is dropped.
     """
+    named = named_by_member(values, previous, graph)
+    if named is not None:
+        return named
     _, group = np.unique(values, return_inverse=True)
     where = carried(previous, graph)
     labels = np.arange(graph.n, dtype=np.int64)
@@ -67,6 +70,39 @@ def group_labels(values: np.ndarray, previous: Graph, graph: Graph) -> np.ndarra
     np.minimum.at(least, group[present], where[present])
     labels[where[present]] = least[group[present]]
     return labels
+
+
+def named_by_member(values: np.ndarray, previous: Graph, graph: Graph) -> np.ndarray | None:
+    """The fast case of :func:`group_labels`, or None: ``graph`` made from ``previous`` by
+    ``with_edges`` (old vertices keep their dense ids) and every group named by the original id
+    of one of its members, as components and communities are (their least member's).
+
+    Then the named member's dense id labels the group: one search in the sorted ids, no sort of
+    the values; checked (each name is a vertex's id, and that vertex carries it) before use.
+    """
+    if not (graph.changes is not None and graph.changes.of(previous)
+            and previous.ids.dtype != object and values.dtype == previous.ids.dtype
+            and previous._ids_sorted and previous.n):
+        return None
+    member = dense_of(previous.ids, values)
+    named = np.array_equal(previous.ids[member], values)
+    if not (named and np.array_equal(member[member], member)):
+        return None
+    labels = np.arange(graph.n, dtype=np.int64)
+    labels[: previous.n] = member
+    return labels
+
+
+def dense_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each value, the position of an equal id in the sorted integer ``ids`` (any position
+    where none is equal: the caller checks). Ids spanning a range of at most a few times their
+    count (files numbered 0..n-1 or nearly) go through a lookup table, else a binary search."""
+    low, span = int(ids[0]), int(ids[-1]) - int(ids[0])
+    if span > 4 * ids.size:
+        return np.minimum(np.searchsorted(ids, values), ids.size - 1)
+    table = np.zeros(span + 1, dtype=np.int64)
+    table[ids - low] = np.arange(ids.size)
+    return table[np.clip(values - low, 0, span)]
 
 
 def merge_along(labels: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -89,12 +125,9 @@ def merge_along(labels: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndar
     moved = least[merged] != touched
     if not moved.any():
         return labels
-    old, new = touched[moved], least[merged][moved]
-    at = np.searchsorted(old, labels)
-    hit = old[np.minimum(at, old.size - 1)] == labels
-    out = labels.copy()
-    out[hit] = new[at[hit]]
-    return out
+    relabel = np.arange(labels.size, dtype=labels.dtype)  # labels are dense ids: a lookup table
+    relabel[touched[moved]] = least[merged][moved]
+    return relabel[labels]
 
 
 def split_where_removed(labels: np.ndarray, graph: Graph, src: np.ndarray,

@@ -11,10 +11,12 @@ from asapgraph.engine import auto
 from asapgraph.engine.auto import AutoPolicy
 
 
-def table(busy: list[float], change: float = 1.0, threshold: float = 1e-9) -> np.ndarray:
-    """A gathered table: one row per worker, with ``busy`` seconds per superstep."""
+def table(busy: list[float], change: float = 1.0, threshold: float = 1e-9,
+          wait: list[float] | None = None) -> np.ndarray:
+    """A gathered table: one row per worker, with ``busy`` (and ``wait``) seconds per superstep."""
     rows = np.zeros((len(busy), auto.FIXED + 2))
     rows[:, auto.BUSY] = busy
+    rows[:, auto.WAIT] = wait if wait is not None else 0.0
     rows[:, auto.CHANGE] = change / len(busy)
     rows[:, auto.THRESHOLD] = threshold / len(busy)
     return rows
@@ -106,3 +108,28 @@ def test_rounds_left_from_the_contraction() -> None:
     assert auto.rounds_left([4.0], 1.0) == math.inf
     assert auto.rounds_left([4.0, 4.0], 1.0) == math.inf  # no contraction measured
     assert auto.rounds_left([2.0, 0.5], 1.0) == 0.0
+
+
+def test_even_busy_times_but_long_barrier_waits_switch_and_stay() -> None:
+    """More workers than cores: busy times are even, yet each waits most of a superstep."""
+    policy = AutoPolicy(None)
+    policy.start()
+    busy, wait = [0.01] * 4, [0.02, 0.03, 0.025, 0.02]
+    decisions = feed(policy, [table(busy, change=0.5**k, wait=wait) for k in range(3)])
+    phase = decisions[2]
+    assert phase is not None
+    assert phase.mode == "asap"
+    assert phase.trigger == "waiting"
+    assert "barrier waits" in phase.reason
+    assert "waited 69%" in phase.reason
+    # Verification rounds in ASAP see even busy times: a switch for waiting is kept.
+    assert policy.after_verification(20, table(busy)) is None
+    assert [p.mode for p in policy.phases] == ["bsp", "asap"]
+
+
+def test_short_barrier_waits_keep_bsp() -> None:
+    policy = AutoPolicy(None)
+    policy.start()
+    tables = [table([0.1] * 4, change=0.5**k, wait=[0.01] * 4) for k in range(6)]
+    assert feed(policy, tables) == [None] * 6
+    assert "median waiting 9% of a superstep" in policy.phases[0].reason

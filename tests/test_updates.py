@@ -198,3 +198,17 @@ def test_a_batch_object_names_file_and_line_of_a_missing_edge(tmp_path) -> None:
     assert isinstance(batch, EdgeBatch)
     with pytest.raises(ValueError, match=rf"{path}:3: cannot remove edge 3 -> 1"):
         graph.apply(batch)
+
+
+def test_group_names_that_are_no_members_id_take_the_general_path() -> None:
+    """The fast path reads a group's name as one member's id; other names are grouped by value."""
+    graph = load_snap(DIRECTED)
+    updated = graph.with_edges(added=[(graph.ids[0], graph.ids[1])])
+    members = scipy_labels(graph)
+    by_member = asapgraph.connected_components(graph).values
+    assert warm.named_by_member(by_member, graph, updated) is not None
+    foreign = members.astype(graph.ids.dtype) + int(graph.ids.max()) + 1  # nobody's id
+    assert warm.named_by_member(foreign, graph, updated) is None
+    for values in (by_member, foreign):
+        labels = warm.group_labels(values, graph, updated)
+        assert same_partition(labels[: graph.n], members)
