@@ -8,10 +8,13 @@ callback must be quick: the engine calls it between waits, every trace interval.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 LOAD, PARTITION, ROUNDS, CONFIGURATIONS = "load", "partition", "rounds", "configurations"
+# Seconds between two byte counts of a load: a live display, not a callback on every read.
+REPORT_EVERY = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,38 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class LoadMeter:
+    """Turns a reader's running byte count into ``load`` events, at most one every
+    ``REPORT_EVERY`` seconds, so the reader may call it after every read it makes.
+
+    Made when the load begins (it sends the first event); ``finish`` sends the last.
+    """
+
+    def __init__(self, progress: ProgressCallback, label: str, total: int | None) -> None:
+        self._progress, self._label, self._total = progress, label, total
+        self._began = time.perf_counter()
+        self._sent = self._began
+        self._done = 0
+        progress(ProgressEvent(LOAD, 0.0, 0, total, label=label))
+
+    def __call__(self, done: int) -> None:
+        """The reader has read ``done`` bytes so far."""
+        self._done = done
+        now = time.perf_counter()
+        if now - self._sent >= REPORT_EVERY:
+            self._sent = now
+            self._progress(ProgressEvent(LOAD, now - self._began, done, self._total,
+                                         label=self._label))
+
+    def relabel(self, label: str) -> None:
+        """Name what is being read now (the file, or its cached copy), and say so at once."""
+        self._label = label
+        self._progress(ProgressEvent(LOAD, time.perf_counter() - self._began, self._done,
+                                     self._total, label=label))
+
+    def finish(self, size: int) -> None:
+        """The load has ended, ``size`` bytes read in all."""
+        self._progress(ProgressEvent(LOAD, time.perf_counter() - self._began, size, size,
+                                     label=self._label, finished=True))

@@ -14,6 +14,7 @@ from asapgraph.datasets.fetch import entry_named, fetch
 from asapgraph.datasets.rmat import DEFAULT_EDGE_FACTOR, DEFAULT_SEED, rmat_graph
 from asapgraph.graph import Graph
 from asapgraph.io import read_edgelist
+from asapgraph.progress import LoadMeter, ProgressCallback
 
 SPEC_FORMS = "a file path, snap:NAME or rmat:SCALE[:EDGEFACTOR[:SEED]]"
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(.*)\Z", re.DOTALL)
@@ -28,6 +29,7 @@ def resolve_graph(
     base_url: str | None = None,
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Graph:
     """The graph ``spec`` names.
 
@@ -35,12 +37,14 @@ def resolve_graph(
     catalogue for ``snap:``, directed for ``rmat:``). ``snap:`` fetches into ``data_dir`` (see
     :func:`asapgraph.datasets.fetch.fetch`); ``cache``/``cache_dir`` go to the edge-list reader.
     A malformed spec raises ValueError; a path that does not exist, FileNotFoundError.
+    ``progress`` hears the loading (:func:`asapgraph.io.load_edgelist`; for ``rmat:`` only
+    its start and end).
     """
     text = os.fspath(spec)
     match = _SCHEME.match(text) if isinstance(spec, str) else None
     if match is None or Path(text).exists():
         return read_edgelist(text, directed=directed, drop_self_loops=drop_self_loops,
-                             cache=cache, cache_dir=cache_dir)
+                             cache=cache, cache_dir=cache_dir, progress=progress)
     kind, rest = match.group(1).lower(), match.group(2)
     if kind == "snap":
         if not rest:
@@ -53,12 +57,17 @@ def resolve_graph(
             drop_self_loops=drop_self_loops,
             cache=cache,
             cache_dir=cache_dir,
+            progress=progress,
         )
     if kind == "rmat":
         scale, edge_factor, seed = _rmat_numbers(text, rest)
-        return rmat_graph(scale, edge_factor, seed=seed,
-                          directed=True if directed is None else directed,
-                          drop_self_loops=drop_self_loops)
+        meter = None if progress is None else LoadMeter(progress, text, None)
+        graph = rmat_graph(scale, edge_factor, seed=seed,
+                           directed=True if directed is None else directed,
+                           drop_self_loops=drop_self_loops)
+        if meter is not None:
+            meter.finish(0)
+        return graph
     raise ValueError(f"{text!r} is not an existing file and {kind}: is no graph source; "
                      f"use {SPEC_FORMS}.")
 

@@ -1,8 +1,10 @@
 """Command-line conventions: defaults in --help, -v anywhere, --top K, `-` for stdout, strict
-JSON, and a progress display on a terminal that stays silent everywhere else."""
+JSON, and a progress display on a terminal (loading, rounds) that stays silent everywhere
+else."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -10,7 +12,9 @@ import re
 import select
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -217,6 +221,57 @@ def test_no_progress_when_stderr_is_not_a_terminal() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "\x1b[" not in result.stdout
+
+
+@contextlib.contextmanager
+def trickled(fifo: Path, text: bytes, parts: int = 15, pause: float = 0.1) -> Iterator[None]:
+    """A FIFO at ``fifo`` fed ``text`` in ``parts`` with ``pause`` seconds between them, so a
+    load from it lasts about ``parts * pause`` seconds."""
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        step = -(-len(text) // parts)
+        try:
+            with fifo.open("wb") as handle:
+                for start in range(0, len(text), step):
+                    handle.write(text[start:start + step])
+                    handle.flush()
+                    time.sleep(pause)
+        except BrokenPipeError:  # the reader stopped early; its own test says why
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        if writer.is_alive():  # nobody opened the FIFO: open it so the writer ends
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(timeout=30)
+
+
+def slow_edge_text() -> bytes:
+    return "".join(f"{i}\t{(i * 7919) % 5000}\n" for i in range(20_000)).encode()
+
+
+def test_loading_shows_bytes_and_rate_on_a_terminal(tmp_path: Path) -> None:
+    """A load of about 1.5 s (a FIFO fed slowly) draws a live line with bytes and the rate."""
+    fifo = tmp_path / "slow.pipe"
+    with trickled(fifo, slow_edge_text()):
+        status, drawn = run_on_a_terminal(["info", str(fifo)])
+    assert status == 0, drawn
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)  # the colours and redraws, not the words
+    assert re.search(r"loading[\s━]+slow\.pipe \d+\.\d MB at \d+\.\d MB/s", text), text
+    assert re.search(r"loaded[\s━]+slow\.pipe 0\.2 MB at \d+\.\d MB/s", text), text
+
+
+def test_loading_prints_nothing_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    fifo = tmp_path / "slow.pipe"
+    with trickled(fifo, slow_edge_text()):
+        result = cli("info", str(fifo), "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["m"] == 20_000
 
 
 def test_top_with_parallel_ingest_is_refused_in_one_line(

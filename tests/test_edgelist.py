@@ -115,11 +115,14 @@ QUIRKS = {
 }
 
 
+@pytest.mark.parametrize("watched", [False, True], ids=["whole", "in-pieces"])
 @pytest.mark.parametrize("suffix", [".txt", ".gz", ".bz2"])
 @pytest.mark.parametrize("quirk", list(QUIRKS))
-def test_quirks_give_the_same_graph(tmp_path: Path, quirk: str, suffix: str) -> None:
+def test_quirks_give_the_same_graph(tmp_path: Path, quirk: str, suffix: str,
+                                    watched: bool) -> None:
+    """Read whole, or in pieces as when a progress callback listens: the same graph."""
     path = write(tmp_path / f"{quirk}{suffix}", QUIRKS[quirk])
-    graph = read_edgelist(path, cache=False)
+    graph = read_edgelist(path, cache=False, progress=(lambda event: None) if watched else None)
     assert graph.directed
     assert edge_set(graph) == set(EDGES)
     assert graph.ids.tolist() == [1, 2, 3, 7]

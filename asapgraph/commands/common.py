@@ -8,7 +8,7 @@ from pathlib import Path
 
 from asapgraph.datasets.resolve import resolve_graph
 from asapgraph.io import LoadedGraph, load_edgelist
-from asapgraph.progress import LOAD, ProgressCallback, ProgressEvent
+from asapgraph.progress import ProgressCallback
 
 
 def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def load_graph_argument(
 ) -> LoadedGraph:
     """Load the graph named on the command line as the arguments say.
 
-    ``progress`` hears when loading starts (with the file's size) and ends (so its rate).
+    ``progress`` hears the loader: the bytes read as it reads, then the end (so the rate).
     """
     options = {
         "directed": args.directed,
@@ -49,15 +49,8 @@ def load_graph_argument(
         "cache_dir": args.cache_dir,
     }
     path = Path(args.graph)
-    size = path.stat().st_size if path.is_file() else None
-    if progress is not None:
-        progress(ProgressEvent(LOAD, 0.0, total=size, label=path.name))
-    start = time.perf_counter()
     if path.exists() or ":" not in args.graph:
-        loaded = load_edgelist(path, **options)
-    else:
-        graph = resolve_graph(args.graph, data_dir=args.data_dir, **options)
-        loaded = LoadedGraph(graph, path, time.perf_counter() - start, False, 0)
-    if progress is not None:
-        progress(ProgressEvent(LOAD, loaded.seconds, total=size, label=path.name, finished=True))
-    return loaded
+        return load_edgelist(path, **options, progress=progress)
+    start = time.perf_counter()
+    graph = resolve_graph(args.graph, data_dir=args.data_dir, progress=progress, **options)
+    return LoadedGraph(graph, path, time.perf_counter() - start, False, 0)

@@ -1,7 +1,8 @@
 """The progress display of the command line: rich's live bars on stderr, only on a terminal.
 
 It subscribes to :class:`~asapgraph.progress.ProgressEvent` (the engine, the loader and the
-comparison send them) and draws one line per stage: loading (bytes, then the rate), partitioning,
+comparison send them) and draws one line per stage: loading (bytes read, the rate, and the share
+and time left when the size is known; the loader reports as it reads), partitioning,
 rounds (the current change against the change that ends the run) and a comparison's runs. The
 display appears only once the command has run for ``SHOW_AFTER`` seconds (a timer starts it,
 so a long load or partitioning shows while it lasts, with every step so far), and a quicker
@@ -132,17 +133,38 @@ class _Display:
 def describe(event: ProgressEvent) -> tuple[str, str]:
     """The description and the detail text of one event's line."""
     if event.stage == LOAD:
-        size = "" if event.total is None else _megabytes(event.total)
-        if event.finished and event.total and event.elapsed > 0:
-            rate = event.total / event.elapsed
-            return "loaded", f"{event.label} {size} at {_megabytes(rate)}/s"
-        return "loading", f"{event.label} {size}".strip()
+        return _describe_load(event)
     if event.stage == ROUNDS:
         verb = "rounds done" if event.finished else "rounds"
         return verb, f"change {_number(event.change)} → stops below {_number(event.target)}"
     if event.done is not None and event.total is not None:
         return event.stage, f"{event.label} ({event.done:g}/{event.total:g})"
     return ("partitioned" if event.finished else "partitioning"), event.label
+
+
+def _describe_load(event: ProgressEvent) -> tuple[str, str]:
+    """Loading: the bytes read (of the size, with the share, when known), the rate and, when
+    the size is known, the time left, then that the graph is being built; once loaded, the
+    size and the rate over the whole load."""
+    rate = event.done / event.elapsed if event.done and event.elapsed > 0 else None
+    if event.finished:
+        if rate is None:
+            return "loaded", event.label
+        return "loaded", f"{event.label} {_megabytes(event.done)} at {_megabytes(rate)}/s"
+    if not event.done:
+        size = "" if event.total is None else _megabytes(event.total)
+        return "loading", f"{event.label} {size}".strip()
+    if event.total and event.done >= event.total:  # the last piece parses, the CSR is built
+        return "loading", f"{event.label} {_megabytes(event.total)} read, building the graph"
+    read = _megabytes(event.done)
+    if event.total:
+        share = event.done / event.total
+        read = f"{event.done / 1e6:.1f}/{_megabytes(event.total)} {share:.0%}"
+    detail = f"{event.label} {read} at {_megabytes(rate)}/s"
+    if event.total and rate:
+        left = max(event.total - event.done, 0) / rate
+        detail += f", {int(left) // 60}:{int(left) % 60:02d} left"
+    return "loading", detail
 
 
 def _megabytes(count: float) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 
 from asapgraph import strict_json
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
+from asapgraph.commands.display import progress_display
 from asapgraph.graph import Graph
 
 
@@ -39,7 +40,8 @@ def describe(graph: Graph) -> dict[str, object]:
 
 def handle(args: argparse.Namespace) -> int:
     """Print the description of one graph file."""
-    loaded = load_graph_argument(args)
+    with progress_display() as progress:
+        loaded = load_graph_argument(args, progress)
     figures = {"file": str(args.graph), **describe(loaded.graph)}
     figures["load_seconds"] = round(loaded.seconds, 6)
     figures["from_cache"] = loaded.from_cache

@@ -26,11 +26,9 @@ from mpi4py import MPI
 
 from asapgraph.engine.mpi_shuffle import exscan
 from asapgraph.errors import GraphFormatError
-from asapgraph.io.edgelist import file_header, parse_piece, whole_text
-from asapgraph.io.pairs_kernel import parse_pairs
+from asapgraph.io.edgelist import PieceParser, file_header, whole_text
+from asapgraph.io.pieces import PIECE, line_pieces
 
-# Bytes of text a rank parses at once: its text buffer (a piece ends at a line end).
-PIECE = 64 << 20
 # Sequence numbers of a folder's edges: part index above this many bits, line order below.
 PART_SHIFT = 40
 COMPRESSED = (".gz", ".bz2")
@@ -91,18 +89,7 @@ def _pieces(path: Path, begin: int, end: int) -> Iterator[bytes]:
     """``[begin, end)`` of ``path`` in pieces of at most about ``PIECE`` bytes, whole lines."""
     with path.open("rb") as handle:
         handle.seek(begin)
-        carry, left = b"", end - begin
-        while left > 0:
-            chunk = handle.read(min(PIECE, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            text = carry + chunk
-            cut = text.rfind(b"\n") + 1 if left > 0 else len(text)
-            carry = text[cut:]
-            yield text[:cut]
-        if carry:
-            yield carry
+        yield from line_pieces(handle, end - begin)
 
 
 def _text_pieces(text: bytes) -> Iterator[bytes]:
@@ -114,38 +101,6 @@ def _text_pieces(text: bytes) -> Iterator[bytes]:
         cut = cut if cut > start else len(text)
         yield text[start:cut]
         start = cut
-
-
-class _Parsed:
-    """Accumulates the pieces' edges; stops at the first bad line, noting where it was."""
-
-    def __init__(self, path: Path, columns: int) -> None:
-        self.path, self.columns = path, columns
-        self.src: list[np.ndarray] = []
-        self.dst: list[np.ndarray] = []
-        self.weights: list[np.ndarray] = []
-        self.lines = 0  # newlines in the pieces read so far
-        self.error: GraphFormatError | None = None
-
-    def add(self, piece: bytes) -> bool:
-        """Parse one piece; False once a bad line was met."""
-        pairs = parse_pairs(piece) if self.columns == 2 else None
-        try:
-            src, dst, weights = (*pairs, None) if pairs is not None else parse_piece(
-                self.path, piece, self.columns)
-        except GraphFormatError as error:
-            line = None if error.line is None else self.lines + error.line
-            self.error = GraphFormatError(error.path, error.reason, line)
-            return False
-        self.src.append(src)
-        self.dst.append(dst)
-        if weights is not None:
-            self.weights.append(weights)
-        self.lines += piece.count(b"\n")
-        return True
-
-    def count(self) -> int:
-        return sum(part.size for part in self.src)
 
 
 def _header(comm: MPI.Comm, files: list[Path]) -> tuple[bool | None, int]:
@@ -197,7 +152,7 @@ def read_local_edges(comm: MPI.Comm, source: Path) -> LocalEdges:
         first_error(comm, parsed.error if parsed is not None else None)
     else:
         begin, end = byte_range(source, rank, size)
-        parsed = _Parsed(source, columns)
+        parsed = PieceParser(source, columns)
         for piece in _pieces(source, begin, end):
             if not parsed.add(piece):
                 break
@@ -209,14 +164,14 @@ def read_local_edges(comm: MPI.Comm, source: Path) -> LocalEdges:
 
 
 def _read_parts(comm: MPI.Comm, files: list[Path],
-                columns: int) -> tuple[_Parsed | None, int, list[tuple[int, int]]]:
+                columns: int) -> tuple[PieceParser | None, int, list[tuple[int, int]]]:
     """Parse the part files dealt to this rank; (parsed, text bytes, (part, edges) list)."""
     sizes = [path.stat().st_size for path in files]
     mine = deal_parts(sizes, comm.Get_size())[comm.Get_rank()]
-    parsed_all: _Parsed | None = None
+    parsed_all: PieceParser | None = None
     text_bytes, parts = 0, []
     for index in mine:
-        parsed = _Parsed(files[index], columns)
+        parsed = PieceParser(files[index], columns)
         try:
             text = whole_text(files[index])
         except GraphFormatError as error:
@@ -235,11 +190,11 @@ def _read_parts(comm: MPI.Comm, files: list[Path],
             parsed_all.dst += parsed.dst
             parsed_all.weights += parsed.weights
     if parsed_all is None:
-        parsed_all = _Parsed(files[0], columns)
+        parsed_all = PieceParser(files[0], columns)
     return parsed_all, text_bytes, parts
 
 
-def _edges(comm: MPI.Comm, parsed: _Parsed, directed: bool | None, columns: int,
+def _edges(comm: MPI.Comm, parsed: PieceParser, directed: bool | None, columns: int,
            text_bytes: int, parts: list[tuple[int, int]], folder: bool) -> LocalEdges:
     """Concatenate the pieces; number the edges in input order when weights are read."""
     src = np.concatenate(parsed.src) if parsed.src else np.empty(0, dtype=np.int64)

@@ -9,6 +9,11 @@ comment inside the data, or a real error) is retried on normalised bytes, and on
 too is the text scanned line by line, which names the first bad line (or, for input that only
 loadtxt dislikes, builds the edges itself). Ids are parsed as int64 text, never through float64,
 so ids up to 2**63-1 stay exact.
+
+When a ``progress`` callback listens, a file is read in pieces instead (``_read_in_pieces``), so
+it can hear the bytes read (of the file on disk, compressed or not) while the parse goes on: the
+pieces go through the compiled pair parser where numba is installed, else numpy's, and anything
+unusual in them hands the file back to the whole-file path above, which names the bad line.
 """
 
 from __future__ import annotations
@@ -23,17 +28,30 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from asapgraph.algorithms import accelerate
 from asapgraph.errors import GraphFormatError
 from asapgraph.graph import Graph, remap_ids
 from asapgraph.io.cache import CacheEntry
+from asapgraph.io.pairs_kernel import parse_pairs
+from asapgraph.io.pieces import CountingReader, line_pieces
+from asapgraph.progress import LoadMeter, ProgressCallback
 
 _DECOMPRESS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
     ".gz": ("gzip", gzip.decompress),
     ".bz2": ("bzip2", bz2.decompress),
 }
+_DECOMPRESSING: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+    ".bz2": bz2.BZ2File,
+}
+# Text parsed at once while progress is reported (about 0.1 s of parsing), and the bytes read
+# from the file at once below it (one count of the bytes read each).
+LOAD_PIECE = 16 << 20
+READ_AHEAD = 1 << 20
 _WEIGHTED = np.dtype([("source", np.int64), ("target", np.int64), ("weight", np.float64)])
 _COMMENT = re.compile(rb"[#%][^\n]*")
 _INTEGER = re.compile(rb"[+-]?[0-9]+")
@@ -183,6 +201,39 @@ def parse_piece(path: Path, piece: bytes, columns: int) -> Edges:
     return _parse(path, piece, _Header(None, skip, columns))
 
 
+class PieceParser:
+    """Accumulates the edges of a file's pieces, in order; stops at the first bad line, noting
+    where it was (its line counted from the file's or the range's start)."""
+
+    def __init__(self, path: Path, columns: int) -> None:
+        self.path, self.columns = path, columns
+        self.src: list[np.ndarray] = []
+        self.dst: list[np.ndarray] = []
+        self.weights: list[np.ndarray] = []
+        self.lines = 0  # newlines in the pieces read so far
+        self.error: GraphFormatError | None = None
+
+    def add(self, piece: bytes) -> bool:
+        """Parse one piece; False once a bad line was met."""
+        pairs = parse_pairs(piece) if self.columns == 2 else None
+        try:
+            src, dst, weights = (*pairs, None) if pairs is not None else parse_piece(
+                self.path, piece, self.columns)
+        except GraphFormatError as error:
+            line = None if error.line is None else self.lines + error.line
+            self.error = GraphFormatError(error.path, error.reason, line)
+            return False
+        self.src.append(src)
+        self.dst.append(dst)
+        if weights is not None:
+            self.weights.append(weights)
+        self.lines += piece.count(b"\n")
+        return True
+
+    def count(self) -> int:
+        return sum(part.size for part in self.src)
+
+
 def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
     """Edges of the file: fast path, then a normalised retry, then the line scan."""
     if header.columns in (2, 3):
@@ -204,8 +255,14 @@ def file_header(path: Path, text: bytes | None = None) -> _Header:
     """What the lines of ``path`` (or its decompressed ``text``) before the first edge say."""
     if text is None:
         with path.open("rb") as handle:
-            return _read_header(handle, path)
+            return _read_header(_decompressing(path, handle), path)
     return _read_header(io.BytesIO(text), path)
+
+
+def _decompressing(path: Path, handle: BinaryIO) -> BinaryIO:
+    """The text of ``handle`` as it is read: decompressed on the fly for a .gz/.bz2 ``path``."""
+    opener = _DECOMPRESSING.get(path.suffix)
+    return handle if opener is None else opener(handle)
 
 
 def whole_text(path: Path) -> bytes:
@@ -214,13 +271,43 @@ def whole_text(path: Path) -> bytes:
     return path.read_bytes() if text is None else text
 
 
+def _read_in_pieces(path: Path, on_bytes: Callable[[int], None]) -> tuple[_Header, Edges] | None:
+    """The header and edges of ``path``, parsed a piece at a time while ``on_bytes`` hears the
+    bytes of the file read so far; None where the whole-file path should read it instead: a bad
+    line (it names it), damaged compressed data (it says so), or a plain file that numpy parses
+    faster whole (without numba, or with weights)."""
+    try:
+        header = file_header(path)
+        compressed = path.suffix in _DECOMPRESS
+        if header.columns not in (2, 3) or not (
+                compressed or (header.columns == 2 and accelerate.numba_enabled())):
+            return None
+        parser = PieceParser(path, header.columns)
+        with path.open("rb") as handle:
+            counted = io.BufferedReader(CountingReader(handle, on_bytes), READ_AHEAD)
+            for piece in line_pieces(_decompressing(path, counted), size=LOAD_PIECE):
+                if not parser.add(piece):
+                    return None
+    except (OSError, EOFError, zlib.error):
+        return None
+    if not parser.count() or (parser.weights and not all(np.isfinite(w).all()
+                                                     for w in parser.weights)):
+        return None
+    weights = np.concatenate(parser.weights) if header.columns == 3 else None
+    return header, (np.concatenate(parser.src), np.concatenate(parser.dst), weights)
+
+
 def _read(path: Path, directed: bool | None, drop_self_loops: bool,
-          raw: bytes | None = None) -> Graph:
-    text = _decompressed(path, raw)
-    header = file_header(path, text)
-    src, dst, weights = _parse(path, text, header)
-    if weights is not None and not np.isfinite(weights).all():  # the fast path let it through
-        _scan(path.read_bytes() if text is None else text, path)  # names the line
+          raw: bytes | None = None, on_bytes: Callable[[int], None] | None = None) -> Graph:
+    pieces = None if raw is not None or on_bytes is None else _read_in_pieces(path, on_bytes)
+    if pieces is not None:
+        header, (src, dst, weights) = pieces
+    else:
+        text = _decompressed(path, raw)
+        header = file_header(path, text)
+        src, dst, weights = _parse(path, text, header)
+        if weights is not None and not np.isfinite(weights).all():  # the fast path let it through
+            _scan(path.read_bytes() if text is None else text, path)  # names the line
     if directed is None:
         directed = header.directed is not False
     ids, src, dst = remap_ids(src, dst)  # reads loadtxt's strided columns; from_edges copies
@@ -257,32 +344,55 @@ def load_edgelist(
     drop_self_loops: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
 ) -> LoadedGraph:
     """Read a SNAP edge list (.gz/.bz2 too), through the binary cache unless ``cache=False``.
 
     ``directed=None`` follows the SNAP header ("Undirected graph" -> undirected, else directed).
     Raises :class:`GraphFormatError` naming the file and line of the first bad input (weights
     must be finite numbers). A FIFO or other non-regular file is read once as a stream, without
-    the cache.
+    the cache. ``progress`` receives :class:`~asapgraph.progress.ProgressEvent` s of stage
+    ``load`` while the file is read: bytes read so far (``done``; of a compressed file, its
+    compressed bytes) against the file's size (``total``; None for a stream), a few per second,
+    then one ``finished``.
     """
     path = Path(path)
     start = time.perf_counter()
     info = path.stat()
+    stream = not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode)
+    meter = None if progress is None else LoadMeter(progress, path.name,
+                                                    None if stream else info.st_size)
     raw = None
-    if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
-        raw, cache = path.read_bytes(), False  # a FIFO or device: read once, as a stream
+    if stream:  # a FIFO or device: read once, as a stream
+        raw, cache = _read_stream(path, meter), False
     size = info.st_size if raw is None else len(raw)
     options = {"directed": directed, "drop_self_loops": drop_self_loops}
     entry = CacheEntry.for_source(path, options, cache_dir) if cache else None
     if entry is not None and not entry.trusted():
         entry = None
+    cached = meter is not None and entry is not None and entry.folder.exists()
+    if cached:
+        meter.relabel(f"{path.name} from cache")
     graph = entry.load() if entry is not None else None
     from_cache = graph is not None
     if graph is None:
-        graph = _read(path, directed, drop_self_loops, raw)
+        if cached:  # a damaged entry: the file is read after all
+            meter.relabel(path.name)
+        graph = _read(path, directed, drop_self_loops, raw, meter)
         if entry is not None:
             entry.store(graph)
+    if meter is not None:
+        meter.finish(size)
     return LoadedGraph(graph, path, time.perf_counter() - start, from_cache, size)
+
+
+def _read_stream(path: Path, on_bytes: Callable[[int], None] | None) -> bytes:
+    """All the bytes of a FIFO or device, ``on_bytes`` told the count after every read."""
+    if on_bytes is None:
+        return path.read_bytes()
+    with path.open("rb", buffering=0) as handle:
+        counted = CountingReader(handle, on_bytes)
+        return b"".join(iter(lambda: counted.read(1 << 20), b""))
 
 
 def read_edgelist(
@@ -292,7 +402,8 @@ def read_edgelist(
     drop_self_loops: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Graph:
     """Read a SNAP edge list into a :class:`Graph` (see :func:`load_edgelist`)."""
     return load_edgelist(path, directed=directed, drop_self_loops=drop_self_loops,
-                         cache=cache, cache_dir=cache_dir).graph
+                         cache=cache, cache_dir=cache_dir, progress=progress).graph
