@@ -25,17 +25,22 @@ def straggler_argument(text: str) -> tuple[int, float]:
         raise argparse.ArgumentTypeError(f"expected WORKER:FACTOR, got {text!r}") from None
 
 
-def fan_in_argument(text: str) -> int | None:
-    """``all`` or a positive integer."""
-    if text == "all":
-        return None
+def positive_int(text: str, expected: str = "a positive integer") -> int:
+    """A count of at least 1; ``expected`` names what the option takes, in its error."""
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def fan_in_argument(text: str) -> int | None:
+    """``all`` or a positive integer."""
+    if text == "all":
+        return None
+    return positive_int(text, "a positive integer or 'all'")
 
 
 def add_engine_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,12 @@ from asapgraph.api import Result, run
 from asapgraph.commands import ppr, run_ingested
 from asapgraph.commands.common import add_graph_arguments, load_graph_argument
 from asapgraph.commands.display import progress_display
-from asapgraph.commands.options import add_engine_arguments, engine_options, make_program
+from asapgraph.commands.options import (
+    add_engine_arguments,
+    engine_options,
+    make_program,
+    positive_int,
+)
 from asapgraph.graph import Graph
 from asapgraph.io.output import STDOUT, check_outputs, write_output, writes_stdout
 from asapgraph.io.results import write_values
@@ -58,17 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --transport mpi and a file or folder: each rank reads its "
                              "share (parallel), or every rank loads the whole graph (whole)")
     parser.set_defaults(handler=handle)
-
-
-def positive_int(text: str) -> int:
-    """A count of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def handle(args: argparse.Namespace) -> int:
