@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from unittest import mock
 
@@ -312,6 +314,48 @@ def check_invariants(pair: Pair, policy: str, takes: int) -> None:
     assert pair.neighbour_untouched()
 
 
+class Takes:
+    """p's takes in a random schedule: each checked to leave the ghosts at a whole version (the
+    one it took), and counted (``count``) for :func:`check_invariants`."""
+
+    def __init__(self, pair: Pair) -> None:
+        self.pair, self.count = pair, 0
+
+    def __call__(self) -> None:
+        pair = self.pair
+        if pair.take() >= 0:
+            self.count += 1
+            np.testing.assert_array_equal(pair.ghosts, pair.snapshots[int(pair.header[TAKEN])])
+
+
+def play_exchange(pair: Pair, op: tuple, take: Takes, post: Callable[..., bool]) -> None:
+    """One exchange step of a random schedule (the ops both schedules share): q posts (``post``,
+    full or not), p takes, q flushes a pending change, p takes inside q's post, or q posts
+    inside p's take, between the swap and the merge."""
+    if op[0] == "post":
+        post(full=op[1])
+    elif op[0] == "take":
+        take()
+    elif op[0] == "flush":
+        if pair.outbox.pending and pair.outbox.can_post():
+            assert post()
+    elif op[0] == "take_inside_post":
+        pair.outbox.lock.before = take
+        post()
+        pair.outbox.lock.before = None
+    elif op[0] == "post_inside_take":
+        original = mb.merge_into
+
+        def merge_late(*args, original=original) -> None:
+            post()
+            original(*args)
+
+        with mock.patch.object(mb, "merge_into", merge_late):
+            take()
+    else:
+        raise AssertionError(f"unknown op {op!r}")
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     size=st.integers(1, 12),
@@ -325,47 +369,22 @@ def test_ghosts_equal_the_last_version_taken(size, extra, policy, seed, ops) -> 
     pair.sender[:] = 0.0
     pair.receiver[pair.slots] = 0.0
     pair.outbox.snapshots[0] = pair.snapshots[0] = pair.sender[pair.pack].copy()
-    takes = 0
-
-    def take() -> None:
-        nonlocal takes
-        if pair.take() >= 0:
-            takes += 1
-            np.testing.assert_array_equal(pair.ghosts, pair.snapshots[int(pair.header[TAKEN])])
-
+    take = Takes(pair)
     for op in ops:
         if op[0] == "toggle":
             pair.sender[pair.pack[op[1] % size]] = 1.0 - pair.sender[pair.pack[op[1] % size]]
         elif op[0] == "set_other":
             pair.sender[op[1] % pair.sender.size] = op[2]
-        elif op[0] == "post":
-            pair.post(full=op[1])
-        elif op[0] == "take":
-            take()
-        elif op[0] == "flush":
-            if pair.outbox.pending and pair.outbox.can_post():
-                assert pair.post()
-        elif op[0] == "take_inside_post":
-            pair.outbox.lock.before = take
-            pair.post()
-            pair.outbox.lock.before = None
         else:
-            original = mb.merge_into
-
-            def merge_late(*args, original=original) -> None:
-                pair.post()
-                original(*args)
-
-            with mock.patch.object(mb, "merge_into", merge_late):
-                take()
-        check_invariants(pair, policy, takes)
+            play_exchange(pair, op, take, pair.post)
+        check_invariants(pair, policy, take.count)
 
     # Drain: whatever happened, one more exchange brings the ghosts up to date.
     take()
     assert pair.post()
     take()
     np.testing.assert_array_equal(pair.ghosts, pair.sender[pair.pack])
-    check_invariants(pair, policy, takes)
+    check_invariants(pair, policy, take.count)
 
 
 @pytest.mark.parametrize("policy", ["latest", "queue"])
@@ -496,42 +515,17 @@ def test_sum_no_increment_lost_or_counted_twice(size, policy, quantise, seed, op
     last (every increment of it merged once, none of a retracted message), and one full
     exchange at the end brings them to q's values."""
     pair = make_sum_pair(size, policy, seed=seed, quantise=quantise)
-    takes = 0
-
-    def take() -> None:
-        nonlocal takes
-        if pair.take() >= 0:
-            takes += 1
-            np.testing.assert_array_equal(pair.ghosts, pair.snapshots[int(pair.header[TAKEN])])
-
+    take = Takes(pair)
     for op in ops:
         if op[0] == "add":
             pair.sender[pair.pack[op[1] % size]] += op[2]
-        elif op[0] == "post":
-            post_sum(pair, full=op[1])
-        elif op[0] == "take":
-            take()
-        elif op[0] == "flush":
-            if pair.outbox.pending and pair.outbox.can_post():
-                assert post_sum(pair)
-        elif op[0] == "take_inside_post":
-            pair.outbox.lock.before = take
-            post_sum(pair)
-            pair.outbox.lock.before = None
         else:
-            original = mb.merge_into
-
-            def merge_late(*args, original=original) -> None:
-                post_sum(pair)
-                original(*args)
-
-            with mock.patch.object(mb, "merge_into", merge_late):
-                take()
-        check_invariants(pair, policy, takes)
+            play_exchange(pair, op, take, functools.partial(post_sum, pair))
+        check_invariants(pair, policy, take.count)
 
     take()
     assert post_sum(pair, full=True)
     take()
     np.testing.assert_array_equal(pair.ghosts, pair.outbox.known)
     np.testing.assert_allclose(pair.ghosts, pair.sender[pair.pack], rtol=0, atol=1e-12)
-    check_invariants(pair, policy, takes)
+    check_invariants(pair, policy, take.count)
