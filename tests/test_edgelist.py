@@ -12,8 +12,9 @@ import pytest
 from conftest import require_snap
 from tests_support import manifest_rows
 
+from asapgraph.algorithms import accelerate
 from asapgraph.graph import Graph
-from asapgraph.io import load_edgelist, read_edgelist
+from asapgraph.io import edgelist, load_edgelist, read_edgelist
 from asapgraph.io.edgelist import _scan
 
 EDGES = [(1, 2), (2, 3), (3, 1), (3, 3), (7, 1)]
@@ -118,11 +119,19 @@ QUIRKS = {
 @pytest.mark.parametrize("watched", [False, True], ids=["whole", "in-pieces"])
 @pytest.mark.parametrize("suffix", [".txt", ".gz", ".bz2"])
 @pytest.mark.parametrize("quirk", list(QUIRKS))
-def test_quirks_give_the_same_graph(tmp_path: Path, quirk: str, suffix: str,
-                                    watched: bool) -> None:
+def test_quirks_give_the_same_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    quirk: str, suffix: str, watched: bool) -> None:
     """Read whole, or in pieces as when a progress callback listens: the same graph."""
     path = write(tmp_path / f"{quirk}{suffix}", QUIRKS[quirk])
+    pieces: list[bytes] = []
+    if watched:  # pieces of a few lines, even for this small a file
+        monkeypatch.setattr(edgelist, "WATCH_FROM", 0)
+        monkeypatch.setattr(edgelist, "LOAD_PIECE", 16)
+        add = edgelist.PieceParser.add
+        monkeypatch.setattr(edgelist.PieceParser, "add",
+                            lambda parser, piece: pieces.append(piece) or add(parser, piece))
     graph = read_edgelist(path, cache=False, progress=(lambda event: None) if watched else None)
+    assert bool(pieces) == (watched and (suffix != ".txt" or accelerate.numba_enabled()))
     assert graph.directed
     assert edge_set(graph) == set(EDGES)
     assert graph.ids.tolist() == [1, 2, 3, 7]

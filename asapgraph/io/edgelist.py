@@ -52,6 +52,10 @@ _DECOMPRESSING: dict[str, Callable[[BinaryIO], BinaryIO]] = {
 # from the file at once below it (one count of the bytes read each).
 LOAD_PIECE = 16 << 20
 READ_AHEAD = 1 << 20
+# Text (guessed, for a compressed file, at 4x its size) under which a watched file is read
+# whole all the same: two pieces or less load in well under a second, the display's delay.
+WATCH_FROM = 32 << 20
+COMPRESSION_GUESS = 4
 _WEIGHTED = np.dtype([("source", np.int64), ("target", np.int64), ("weight", np.float64)])
 _COMMENT = re.compile(rb"[#%][^\n]*")
 _INTEGER = re.compile(rb"[+-]?[0-9]+")
@@ -254,8 +258,8 @@ def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
 def file_header(path: Path, text: bytes | None = None) -> _Header:
     """What the lines of ``path`` (or its decompressed ``text``) before the first edge say."""
     if text is None:
-        with path.open("rb") as handle:
-            return _read_header(_decompressing(path, handle), path)
+        with path.open("rb") as handle, _decompressing(path, handle) as text_stream:
+            return _read_header(text_stream, path)
     return _read_header(io.BytesIO(text), path)
 
 
@@ -274,18 +278,20 @@ def whole_text(path: Path) -> bytes:
 def _read_in_pieces(path: Path, on_bytes: Callable[[int], None]) -> tuple[_Header, Edges] | None:
     """The header and edges of ``path``, parsed a piece at a time while ``on_bytes`` hears the
     bytes of the file read so far; None where the whole-file path should read it instead: a bad
-    line (it names it), damaged compressed data (it says so), or a plain file that numpy parses
-    faster whole (without numba, or with weights)."""
+    line (it names it), damaged compressed data (it says so), a small file, or a plain file that
+    numpy parses faster whole (without numba, or with weights)."""
+    compressed = path.suffix in _DECOMPRESS
+    if path.stat().st_size * (COMPRESSION_GUESS if compressed else 1) <= WATCH_FROM:
+        return None
     try:
         header = file_header(path)
-        compressed = path.suffix in _DECOMPRESS
         if header.columns not in (2, 3) or not (
                 compressed or (header.columns == 2 and accelerate.numba_enabled())):
             return None
         parser = PieceParser(path, header.columns)
-        with path.open("rb") as handle:
-            counted = io.BufferedReader(CountingReader(handle, on_bytes), READ_AHEAD)
-            for piece in line_pieces(_decompressing(path, counted), size=LOAD_PIECE):
+        with path.open("rb") as handle, _decompressing(
+                path, io.BufferedReader(CountingReader(handle, on_bytes), READ_AHEAD)) as text:
+            for piece in line_pieces(text, size=LOAD_PIECE):
                 if not parser.add(piece):
                     return None
     except (OSError, EOFError, zlib.error):
