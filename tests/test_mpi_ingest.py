@@ -214,6 +214,23 @@ def test_a_corrupt_part_is_named_once(tmp_path: Path) -> None:
         f"asapgraph: error: {parts / 'part-00002.gz'}:2: vertex id 'x' is not an integer"]
 
 
+@pytest.mark.parametrize(("weight", "says"), [
+    ("-1", "weight '-1' is negative; PageRank follows links in proportion to their weights, "
+           "which must be >= 0"),
+    ("inf", "weight 'inf' is not a finite number"),
+])
+def test_a_bad_pagerank_weight_in_another_ranks_range_is_named_once(
+        tmp_path: Path, weight: str, says: str) -> None:
+    lines = [f"{k} {k + 1} 1.5\n" for k in range(3000)]
+    lines[2500] = f"2500 2501 {weight}\n"  # in the last rank's byte range
+    source = tmp_path / "weights.txt"
+    source.write_text("".join(lines))
+    result = run_cli(2, "pagerank", str(source), "--out", str(tmp_path / "out.tsv"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"asapgraph: error: {source}:2501: {says}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.txt"]
+
+
 def test_the_partitioned_cache_is_reused_and_repartitioned(tmp_path: Path) -> None:
     """First run: parse and store 3 parts. Then: 3 ranks map their own part, 2 ranks cut their
     rows from the stored ones; 4 ranks notice a damaged part and rebuild from the text."""

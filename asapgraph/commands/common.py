@@ -8,6 +8,7 @@ from pathlib import Path
 
 from asapgraph.datasets.resolve import resolve_graph
 from asapgraph.io import LoadedGraph, load_edgelist
+from asapgraph.io.edgelist import negative_weight_error
 from asapgraph.progress import ProgressCallback
 
 
@@ -54,3 +55,14 @@ def load_graph_argument(
     start = time.perf_counter()
     graph = resolve_graph(args.graph, data_dir=args.data_dir, progress=progress, **options)
     return LoadedGraph(graph, path, time.perf_counter() - start, False, 0)
+
+
+def refuse_negative_weights(loaded: LoadedGraph) -> None:
+    """PageRank refuses a negative weight before the run, naming the file and line of the first
+    (the engine's own check can only name the value; the reader refused non-finite ones)."""
+    weights = loaded.graph.weights
+    if weights is None or not weights.size or weights.min() >= 0 or not loaded.path.is_file():
+        return
+    error = negative_weight_error(loaded.path)
+    if error is not None:
+        raise error

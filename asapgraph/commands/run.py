@@ -11,11 +11,16 @@ import numpy as np
 from asapgraph.algorithms.quality import modularity
 from asapgraph.api import Result, run
 from asapgraph.commands import ppr, run_ingested
-from asapgraph.commands.common import add_graph_arguments, load_graph_argument
+from asapgraph.commands.common import (
+    add_graph_arguments,
+    load_graph_argument,
+    refuse_negative_weights,
+)
 from asapgraph.commands.display import progress_display
 from asapgraph.commands.options import (
     add_engine_arguments,
     engine_options,
+    join_mpi_job,
     make_program,
     positive_int,
 )
@@ -73,9 +78,13 @@ def handle(args: argparse.Namespace) -> int:
         if args.top:
             raise ValueError("--top needs the whole result on one rank: add --ingest whole")
         return run_ingested.handle(args)
+    if args.transport == "mpi":
+        join_mpi_job(args)  # from here on only rank 0 speaks and writes (a bad input too)
     out = STDOUT if args.top and not args.out else args.out
     with progress_display() as progress:
         loaded = load_graph_argument(args, progress)
+        if args.algorithm in ("pagerank", "ppr"):
+            refuse_negative_weights(loaded)
         if args.algorithm == "ppr":
             return ppr.handle(args, loaded)
         batch = read_batch(args, loaded.graph)  # a bad batch fails before any run

@@ -67,7 +67,7 @@ class RowBlock:
 def ingest(comm: MPI.Comm, source: Path, view: PullView, *, directed: bool | None,
            drop_self_loops: bool) -> tuple[RowBlock, int]:
     """This rank's rows of ``view`` of the graph in ``source``; and the text bytes it read."""
-    edges = read_local_edges(comm, source)
+    edges = read_local_edges(comm, source, non_negative=view.weighted)
     if directed is None:
         directed = edges.directed is not False
     weighted = view.weighted and edges.weights is not None

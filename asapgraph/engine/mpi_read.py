@@ -137,8 +137,9 @@ def first_error(comm: MPI.Comm, error: GraphFormatError | None, before: int = 0)
             raise GraphFormatError(*found)
 
 
-def read_local_edges(comm: MPI.Comm, source: Path) -> LocalEdges:
-    """This rank's edges of ``source`` (an edge-list file or a folder of part files)."""
+def read_local_edges(comm: MPI.Comm, source: Path, non_negative: bool = False) -> LocalEdges:
+    """This rank's edges of ``source`` (an edge-list file or a folder of part files);
+    ``non_negative``: a negative weight is refused like a bad line."""
     rank, size = comm.Get_rank(), comm.Get_size()
     folder = source.is_dir()
     files = part_files(source) if folder else [source]
@@ -148,11 +149,11 @@ def read_local_edges(comm: MPI.Comm, source: Path) -> LocalEdges:
     if columns == 0:
         raise GraphFormatError(source, "no edges (the file is empty or only comments)")
     if folder or source.suffix in COMPRESSED:
-        parsed, text_bytes, parts = _read_parts(comm, files, columns)
+        parsed, text_bytes, parts = _read_parts(comm, files, columns, non_negative)
         first_error(comm, parsed.error if parsed is not None else None)
     else:
         begin, end = byte_range(source, rank, size)
-        parsed = PieceParser(source, columns)
+        parsed = PieceParser(source, columns, non_negative)
         for piece in _pieces(source, begin, end):
             if not parsed.add(piece):
                 break
@@ -163,15 +164,15 @@ def read_local_edges(comm: MPI.Comm, source: Path) -> LocalEdges:
     return _edges(comm, parsed, directed, columns, text_bytes, parts, folder)
 
 
-def _read_parts(comm: MPI.Comm, files: list[Path],
-                columns: int) -> tuple[PieceParser | None, int, list[tuple[int, int]]]:
+def _read_parts(comm: MPI.Comm, files: list[Path], columns: int,
+                non_negative: bool) -> tuple[PieceParser | None, int, list[tuple[int, int]]]:
     """Parse the part files dealt to this rank; (parsed, text bytes, (part, edges) list)."""
     sizes = [path.stat().st_size for path in files]
     mine = deal_parts(sizes, comm.Get_size())[comm.Get_rank()]
     parsed_all: PieceParser | None = None
     text_bytes, parts = 0, []
     for index in mine:
-        parsed = PieceParser(files[index], columns)
+        parsed = PieceParser(files[index], columns, non_negative)
         try:
             text = whole_text(files[index])
         except GraphFormatError as error:

@@ -207,10 +207,11 @@ def parse_piece(path: Path, piece: bytes, columns: int) -> Edges:
 
 class PieceParser:
     """Accumulates the edges of a file's pieces, in order; stops at the first bad line, noting
-    where it was (its line counted from the file's or the range's start)."""
+    where it was (its line counted from the file's or the range's start). With ``non_negative``
+    a negative weight is a bad line too (PageRank follows links in proportion to weights)."""
 
-    def __init__(self, path: Path, columns: int) -> None:
-        self.path, self.columns = path, columns
+    def __init__(self, path: Path, columns: int, non_negative: bool = False) -> None:
+        self.path, self.columns, self.non_negative = path, columns, non_negative
         self.src: list[np.ndarray] = []
         self.dst: list[np.ndarray] = []
         self.weights: list[np.ndarray] = []
@@ -223,6 +224,10 @@ class PieceParser:
         try:
             src, dst, weights = (*pairs, None) if pairs is not None else parse_piece(
                 self.path, piece, self.columns)
+            negative = (self.non_negative and weights is not None and weights.size
+                        and weights.min() < 0)
+            if negative and (error := negative_weight_error(self.path, piece)) is not None:
+                raise error
         except GraphFormatError as error:
             line = None if error.line is None else self.lines + error.line
             self.error = GraphFormatError(error.path, error.reason, line)
@@ -239,6 +244,14 @@ class PieceParser:
 
 
 def _parse(path: Path, text: bytes | None, header: _Header) -> Edges:
+    """Edges of the file, whose weights are finite; else the error naming the first bad line."""
+    src, dst, weights = _parse_text(path, text, header)
+    if weights is not None and not np.isfinite(weights).all():  # the fast path let it through
+        _scan(path.read_bytes() if text is None else text, path, header.columns)  # names it
+    return src, dst, weights
+
+
+def _parse_text(path: Path, text: bytes | None, header: _Header) -> Edges:
     """Edges of the file: fast path, then a normalised retry, then the line scan."""
     if header.columns in (2, 3):
         try:
@@ -312,8 +325,6 @@ def _read(path: Path, directed: bool | None, drop_self_loops: bool,
         text = _decompressed(path, raw)
         header = file_header(path, text)
         src, dst, weights = _parse(path, text, header)
-        if weights is not None and not np.isfinite(weights).all():  # the fast path let it through
-            _scan(path.read_bytes() if text is None else text, path)  # names the line
     if directed is None:
         directed = header.directed is not False
     ids, src, dst = remap_ids(src, dst)  # reads loadtxt's strided columns; from_edges copies
@@ -321,14 +332,18 @@ def _read(path: Path, directed: bool | None, drop_self_loops: bool,
                                   drop_self_loops=drop_self_loops)
 
 
-def negative_weight_line(path: Path) -> tuple[int, str] | None:
-    """(line, weight) of the first negative weight in the edge list, or None (an error path:
-    the file is read again)."""
-    raw = _decompressed(path) or path.read_bytes()
+def negative_weight_error(path: Path, raw: bytes | None = None) -> GraphFormatError | None:
+    """The error naming the first negative weight of the text (``raw``, else the file read
+    again: an error path), or None. PageRank follows links in proportion to their weights, so
+    it refuses negative ones; the graph alone cannot say on which line they were."""
+    if raw is None:
+        raw = _decompressed(path) or path.read_bytes()
     for number, line in _lines(io.BytesIO(raw)):
         fields = _fields(line)
         if len(fields) == 3 and fields[2].startswith(b"-") and float(fields[2]) < 0:
-            return number, fields[2].decode("latin-1")
+            return GraphFormatError(path, f"weight {_shown(fields[2])} is negative; PageRank "
+                                    "follows links in proportion to their weights, which must "
+                                    "be >= 0", number)
     return None
 
 
