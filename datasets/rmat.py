@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from asapgraph.graph import Graph, index_dtype
+from asapgraph.memory import available_memory, gib
 
 GRAPH500_PROBABILITIES = (0.57, 0.19, 0.19, 0.05)
 DEFAULT_EDGE_FACTOR = 16
@@ -27,6 +28,14 @@ SCRAMBLE_ROUNDS = 4
 # Edges per chunk: small enough that every numpy pass stays in cache. Part of the stream layout,
 # so changing it changes the graph a seed gives.
 CHUNK = 1 << 14
+# Peak bytes of rmat_graph (generation, then the CSR build), from the growth of the peak RSS at
+# scales 17-21, edge factors 4 and 16, with 4-byte ids: 13.6 B per generated edge (35.6 for an
+# undirected graph, built with each edge both ways) and 21 B per vertex, rounded up here, plus
+# about 15 MiB that the first call imports; twice the per-item bytes with 8-byte ids (scale 31+).
+FIXED_BYTES = 20 << 20
+EDGE_BYTES = 14
+UNDIRECTED_EDGE_BYTES = 37
+VERTEX_BYTES = 24
 
 
 def rmat_edges(
@@ -74,11 +83,37 @@ def rmat_graph(
     """The R-MAT graph of :func:`rmat_edges` on all ``2**scale`` vertices (isolated ones too).
 
     Duplicate edges collapse as :class:`Graph` collapses them, so ``m <= edge_factor * n``.
+    A graph that cannot fit in the memory left is refused before anything is allocated.
     """
+    refuse_what_cannot_fit(scale, edge_factor, directed=directed)
     src, dst = rmat_edges(scale, edge_factor, seed=seed, permute=permute)
     ids = np.arange(1 << scale, dtype=np.int64)
     return Graph.from_dense_edges(
         src, dst, ids, directed=directed, drop_self_loops=drop_self_loops
+    )
+
+
+def estimated_bytes(scale: int, edge_factor: int = DEFAULT_EDGE_FACTOR, *,
+                    directed: bool = True) -> int:
+    """Peak bytes :func:`rmat_graph` takes (a lower bound for a run on the graph)."""
+    _check(scale, edge_factor, GRAPH500_PROBABILITIES)
+    widen = index_dtype(1 << scale).itemsize // 4
+    per_edge = EDGE_BYTES if directed else UNDIRECTED_EDGE_BYTES
+    return FIXED_BYTES + widen * ((edge_factor << scale) * per_edge + (1 << scale) * VERTEX_BYTES)
+
+
+def refuse_what_cannot_fit(scale: int, edge_factor: int = DEFAULT_EDGE_FACTOR, *,
+                           directed: bool = True) -> None:
+    """ValueError, with the estimate and the limit, if the graph cannot fit in memory."""
+    need = estimated_bytes(scale, edge_factor, directed=directed)
+    bound = available_memory()
+    if bound is None or need <= bound[0]:
+        return
+    have, where = bound
+    raise ValueError(
+        f"rmat:{scale}:{edge_factor} needs about {gib(need)} to generate and build "
+        f"({edge_factor << scale:,} edges, {1 << scale:,} vertices), more than the {gib(have)} "
+        f"{where}; choose a smaller scale or edge factor"
     )
 
 

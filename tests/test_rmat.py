@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -94,3 +98,54 @@ def test_bad_arguments(args: tuple[int, ...], needle: str) -> None:
 def test_bad_probabilities() -> None:
     with pytest.raises(ValueError, match="summing to 1"):
         rmat_edges(4, probabilities=(0.5, 0.2, 0.2, 0.2))
+
+
+# Peak of what rmat_graph allocates (numpy reports its buffers to tracemalloc), against the
+# estimate the refusal uses less its fixed part; after a small graph, so that what the first call
+# imports is loaded. (Peak RSS growth, which the estimate was fitted to, is within 5% of it.)
+PEAK = """
+import sys, tracemalloc
+from asapgraph.datasets.rmat import FIXED_BYTES, estimated_bytes, rmat_graph
+scale, factor, directed = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "directed"
+rmat_graph(8, directed=directed)
+tracemalloc.start()
+rmat_graph(scale, factor, directed=directed)
+print(tracemalloc.get_traced_memory()[1],
+      estimated_bytes(scale, factor, directed=directed) - FIXED_BYTES)
+"""
+
+
+@pytest.mark.parametrize(("scale", "factor", "kind"), [
+    (18, 16, "directed"), (18, 4, "directed"), (17, 16, "undirected")])
+def test_memory_estimate_covers_the_measured_peak(scale: int, factor: int, kind: str) -> None:
+    """The estimate holds what generation and the CSR build really take, without much to
+    spare: too low lets a graph that cannot fit start; too high refuses one that fits."""
+    measured = subprocess.run([sys.executable, "-c", PEAK, str(scale), str(factor), kind],
+                              capture_output=True, text=True, check=True, timeout=120)
+    grown, estimate = map(int, measured.stdout.split())
+    assert 0.8 * estimate <= grown <= estimate
+
+
+def limited_address_space() -> None:
+    """``preexec_fn``: 3 GiB of address space (the interpreter with numpy takes about 0.2)."""
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+
+@pytest.mark.parametrize(("spec", "limit", "needs"), [
+    ("rmat:26", limited_address_space, "rmat:26:16 needs about 15.5 GiB"),
+    ("rmat:40:8", None, "rmat:40:8 needs about 278528.0 GiB"),
+])
+def test_a_graph_that_cannot_fit_is_refused_before_any_allocation(
+        spec: str, limit: object, needs: str) -> None:
+    """One line with the estimate and the limit, exit 2, and no MemoryError (exit 1): nothing
+    the size of the graph was allocated."""
+    result = subprocess.run([sys.executable, "-m", "asapgraph", "run", "pagerank", spec],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            preexec_fn=limit)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"asapgraph: error: {needs} to generate and build")
+    assert "choose a smaller scale or edge factor" in lines[0]
+    if limit is not None:
+        assert "left under this process's address-space limit (ulimit -v)" in lines[0]
