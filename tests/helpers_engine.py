@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 
 from asapgraph import Graph
+from asapgraph.partition import Partitioning
 
 ACCURACY = 1e-6  # L1 distance to networkx the engine must reach at tol=1e-10
 SHM_DIR = Path("/dev/shm")
@@ -137,3 +138,22 @@ def banded_graph(n: int = 3000, seed: int = 1) -> Graph:
     far = rng.random(src.size) < 0.02
     dst[far] = rng.integers(0, n, int(far.sum()))
     return Graph.from_edges(7 * src + 3, 7 * dst + 3)
+
+
+def assert_same_partitioning(got: Partitioning, expected: Partitioning) -> None:
+    """Equal cut, rows, ghosts and pack lists, part by part."""
+    for name in ("order", "bounds", "owner"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+    assert len(got.parts) == len(expected.parts)
+    for mine, theirs in zip(got.parts, expected.parts, strict=True):
+        assert (mine.index, mine.n_total) == (theirs.index, theirs.n_total)
+        for name in ("vertices", "indptr", "indices", "ghosts"):
+            np.testing.assert_array_equal(getattr(mine, name), getattr(theirs, name))
+        assert (mine.weights is None) == (theirs.weights is None)
+        if mine.weights is not None:
+            np.testing.assert_array_equal(mine.weights, theirs.weights)
+        for lists in ("recv", "send"):
+            a, b = getattr(mine, lists), getattr(theirs, lists)
+            assert sorted(a) == sorted(b)
+            for q in a:
+                np.testing.assert_array_equal(a[q], b[q])

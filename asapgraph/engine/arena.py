@@ -10,6 +10,9 @@ checks the file's identity, so a descriptor number reused meanwhile is never mis
 ``multiprocessing.shared_memory`` is avoided on purpose: on Python < 3.13 every process that
 attaches registers the segment with a resource tracker that may unlink it or report leaks at exit
 (bpo-39959, DESIGN §8).
+
+A partition stored in the graph cache is laid out the same way in a regular file
+(:func:`write_file`), which the parent and the workers map read-only (:func:`map_file`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import contextlib
 import mmap
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -30,15 +34,19 @@ class ArenaLayout:
     """Where each array lives in the segment: name -> (offset, dtype string, shape).
 
     ``identity`` is the segment's (device, inode): what ``path`` must still lead to.
+    ``readonly``: a file mapped for reading only (a partition stored in the graph cache, see
+    ``layout.py``), never written by the engine.
     """
 
     path: str
     size: int
     arrays: dict[str, tuple[int, str, tuple[int, ...]]] = field(default_factory=dict)
     identity: tuple[int, int] = (0, 0)
+    readonly: bool = False
 
 
-def plan(path: str, specs: dict[str, tuple[np.dtype | type, tuple[int, ...]]]) -> ArenaLayout:
+def plan(path: str, specs: dict[str, tuple[np.dtype | type, tuple[int, ...]]],
+         readonly: bool = False) -> ArenaLayout:
     """Assign aligned offsets to each named (dtype, shape)."""
     offset = 0
     arrays: dict[str, tuple[int, str, tuple[int, ...]]] = {}
@@ -47,7 +55,7 @@ def plan(path: str, specs: dict[str, tuple[np.dtype | type, tuple[int, ...]]]) -
         arrays[name] = (offset, dtype.str, tuple(int(s) for s in shape))
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         offset += -(-max(nbytes, 1) // ALIGNMENT) * ALIGNMENT
-    return ArenaLayout(path, max(offset, ALIGNMENT), arrays)
+    return ArenaLayout(path, max(offset, ALIGNMENT), arrays, readonly)
 
 
 class Arena:
@@ -95,13 +103,16 @@ class Arena:
 
     @classmethod
     def attach(cls, layout: ArenaLayout) -> Arena:
-        """Map an existing segment (worker side); FileNotFoundError once the owner unlinked it."""
-        fd = os.open(layout.path, os.O_RDWR)
+        """Map an existing segment or file (worker side; read-only views if the layout says
+        so); FileNotFoundError once the owner unlinked it or the path leads to another file."""
+        flags, access = ((os.O_RDONLY, mmap.ACCESS_READ) if layout.readonly
+                         else (os.O_RDWR, mmap.ACCESS_WRITE))
+        fd = os.open(layout.path, flags)
         try:
             info = os.fstat(fd)
             if (info.st_dev, info.st_ino) != layout.identity:
                 raise FileNotFoundError(f"the arena {layout.path} is gone")
-            mapping = mmap.mmap(fd, layout.size)
+            mapping = mmap.mmap(fd, layout.size, access=access)
         finally:
             os.close(fd)
         return cls(layout, mapping, None)
@@ -122,6 +133,34 @@ class Arena:
         # Views handed out earlier may still be alive; the mapping then goes with them.
         with contextlib.suppress(BufferError):
             self._mapping.close()
+
+
+def write_file(
+    path: Path, specs: dict[str, tuple[np.dtype | type, tuple[int, ...]]],
+    contents: dict[str, np.ndarray],
+) -> ArenaLayout:
+    """Lay ``contents`` out in a new regular file, as :meth:`Arena.create` lays out a segment,
+    readable and writable by this user alone (a cache writes it once, many processes map it);
+    :func:`map_file` maps it read-only."""
+    layout = plan(str(path), specs, readonly=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.ftruncate(fd, layout.size)
+        for name, array in contents.items():
+            _write(fd, layout, name, array)
+    finally:
+        os.close(fd)
+    return layout
+
+
+def map_file(
+    path: Path, size: int, arrays: dict[str, tuple[int, str, tuple[int, ...]]]
+) -> Arena:
+    """Map a file written by :func:`write_file`, read-only; its layout carries the file's
+    identity, so a worker attaching it maps this very file even if the path is replaced."""
+    info = os.stat(path)
+    return Arena.attach(ArenaLayout(str(path), size, arrays, (info.st_dev, info.st_ino),
+                                    readonly=True))
 
 
 def _write(fd: int, layout: ArenaLayout, name: str, array: np.ndarray) -> None:

@@ -18,6 +18,7 @@ import logging
 import multiprocessing as mp
 import signal
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
@@ -31,6 +32,7 @@ from asapgraph.engine.arena import Arena
 from asapgraph.engine.auto import FIXED
 from asapgraph.engine.blocks import block_from_part
 from asapgraph.engine.coordination import ABORT, CONTROL_FIELDS, Sync
+from asapgraph.engine.layout import StaticLayout, lay_out_static
 from asapgraph.engine.liveness import (
     DEFAULT_STALL_AFTER,
     ProgressWatch,
@@ -42,15 +44,15 @@ from asapgraph.engine.mailbox import (
     HEADER_FIELDS,
     META_FIELDS,
     SLOTS,
-    Edge,
     header_init,
 )
+from asapgraph.engine.pull import probe_view
 from asapgraph.engine.rounds import RunSpec, make_spec
 from asapgraph.engine.stats import RunStats, TracePoint, worker_report
-from asapgraph.engine.workers import Job, PartInfo, drain, edge_array, part_array, worker_main
+from asapgraph.engine.workers import Job, PartInfo, drain, part_array, worker_main
 from asapgraph.errors import WorkerError
 from asapgraph.graph import Graph
-from asapgraph.partition import Partitioning, partition
+from asapgraph.partition import Partitioning
 from asapgraph.program import VertexProgram
 from asapgraph.progress import PARTITION, ROUNDS, ProgressCallback, ProgressEvent
 
@@ -83,6 +85,11 @@ class Engine:
         self._processes: list[mp.process.BaseProcess] = []
         self._conns: list = []
         self._sync: Sync | None = None
+        # The last static layout (``layout.py``) and what it was made for: a later run on the
+        # same graph, view, order and partitioning maps it again instead of partitioning.
+        self._static: StaticLayout | None = None
+        self._static_key: tuple | None = None
+        self.layouts_made = 0  # static layouts partitioned or loaded (not reused) by this engine
 
     # ------------------------------------------------------------------ lifetime
     def __enter__(self) -> Engine:
@@ -127,7 +134,8 @@ class Engine:
         atexit.register(self.close)
 
     def close(self) -> None:
-        """Stop every worker: ask, then terminate, then kill. Idempotent."""
+        """Stop every worker: ask, then terminate, then kill; drop the kept layout. Idempotent."""
+        self._forget_layout()
         for conn in self._conns:
             with contextlib.suppress(OSError):
                 conn.send(None)
@@ -180,19 +188,14 @@ class Engine:
             max_staleness=spec.max_staleness, sweeps=spec.sweeps, straggler=dict(spec.straggler),
         )
         began = time.perf_counter()
-        if partitioning is None:
-            if progress is not None:
-                progress(ProgressEvent(PARTITION, 0.0, label=f"{self.workers} parts"))
-            partitioning = partition(program.matrix(graph), self.workers, order=order,
-                                     seed=spec.seed)
-            if progress is not None:
-                progress(ProgressEvent(PARTITION, time.perf_counter() - began,
-                                       label=f"{self.workers} parts", finished=True))
+        static, stats.layout = self._static_layout(program, graph, order, spec.seed,
+                                                   partitioning, progress)
         stats.partition_seconds = time.perf_counter() - began
+        partitioning = static.partitioning
 
         log.info("%s %s on %r with %d workers", program.name, spec.mode, graph, self.workers)
         began = time.perf_counter()
-        arena, job = _lay_out(program, graph, partitioning, spec)
+        arena, job = _lay_out(program, graph, static, spec)  # leaves ``static`` as it was
         stats.setup_seconds = time.perf_counter() - began
         try:
             results = self._execute(arena, job, partitioning, program, graph, error,
@@ -212,11 +215,53 @@ class Engine:
             stats.converged = converged
             stats.residual = float(sum(w.trace[-1][1] for _, w in results if w.trace))
             stats.phases = results[0][1].phases
+        except BaseException:  # a failed run keeps nothing it may have left half-valid
+            self._forget_layout()
+            raise
         finally:
             arena.close()
         log.info("%s %s: converged=%s in %.3fs, rounds %s", program.name, spec.mode, converged,
                  stats.compute_seconds, stats.rounds)
         return EngineRun(state, converged, stats)
+
+    def _static_layout(
+        self, program: VertexProgram, graph: Graph, order: str, seed: int,
+        partitioning: Partitioning | None, progress: ProgressCallback | None,
+    ) -> tuple[StaticLayout, str]:
+        """The static layout for this run, and where it came from (``engine`` when reused).
+
+        Kept between runs while the graph (the same object: graphs are immutable), the view the
+        program pulls, the order (and its seed, for ``random``) and any given partitioning stay
+        the same; a program whose view is not recognised (``pull.probe_view``) gets a new layout
+        every run. The graph is held by a weak reference: keeping a layout never keeps a graph.
+        The layout's segment stays open (its owner's descriptor held) until it is dropped: when
+        another layout replaces it, when a run fails, at :meth:`close` or at interpreter exit.
+        """
+        pulled = probe_view(program, graph)
+        # A given partitioning counts by identity (the key holds it, so its id stays its own).
+        key = None if pulled is None else (
+            weakref.ref(graph), pulled.view, pulled.weighted, order,
+            seed if order == "random" else None, id(partitioning), partitioning is None or
+            partitioning)
+        if self._static is not None and key is not None and self._static_key == key:
+            return self._static, "engine"
+        self._forget_layout()
+        began, label = time.perf_counter(), f"{self.workers} parts"
+        if progress is not None:
+            progress(ProgressEvent(PARTITION, 0.0, label=label))
+        static = lay_out_static(program, graph, self.workers, order=order, seed=seed,
+                                partitioning=partitioning)
+        if progress is not None:
+            progress(ProgressEvent(PARTITION, time.perf_counter() - began, label=label,
+                                   finished=True))
+        self._static, self._static_key = static, key
+        self.layouts_made += 1
+        return static, static.source
+
+    def _forget_layout(self) -> None:
+        if self._static is not None:
+            self._static.close()
+        self._static, self._static_key = None, None
 
     def _execute(self, arena, job, partitioning, program, graph, error, trace_interval,
                  stats, limits, progress=None) -> list[tuple[bool, object]]:
@@ -319,29 +364,21 @@ def _route_worker_logs() -> None:
 
 
 def _lay_out(
-    program: VertexProgram, graph: Graph, partitioning: Partitioning, spec: RunSpec
+    program: VertexProgram, graph: Graph, static: StaticLayout, spec: RunSpec
 ) -> tuple[Arena, Job]:
-    """Create the run's arena and fill it; return it with the job the workers will receive."""
-    parts = partitioning.parts
+    """Create the run's arena (values, per-vertex data, mailboxes, control words) and fill it;
+    return it with the job the workers will receive. The rows are in ``static``."""
+    parts = static.partitioning.parts
+    edges = static.edges
     vertex_data = program.vertex_data(graph)
-    blocks = [block_from_part(part, vertex_data) for part in parts]
-    edges, offset = [], 0
-    for part in parts:
-        for q in sorted(part.recv):
-            size = part.recv[q].size
-            edges.append(Edge(len(edges), q, part.index, offset, size))
-            offset += size
     contents: dict[str, np.ndarray] = {}
-    for part, block in zip(parts, blocks, strict=True):
-        arrays = {"indptr": part.indptr, "indices": part.indices, "weights": part.weights,
-                  "vertices": block.vertices, "values": program.init(block),
+    blocks = []
+    for part in parts:
+        block = block_from_part(part, vertex_data)
+        blocks.append(block)
+        arrays = {"values": program.init(block),
                   **{f"data.{name}": array for name, array in block.data.items()}}
-        contents.update({part_array(part.index, name): array
-                         for name, array in arrays.items() if array is not None})
-    for edge in edges:
-        receiver = parts[edge.receiver]
-        contents[edge_array(edge.index, "pack")] = parts[edge.sender].send[edge.receiver]
-        contents[edge_array(edge.index, "slots")] = receiver.n_local + receiver.recv[edge.sender]
+        contents.update({part_array(part.index, name): array for name, array in arrays.items()})
     workers = len(parts)
     contents["mb_header"] = np.empty((len(edges), HEADER_FIELDS), dtype=np.int64)
     header_init(contents["mb_header"])
@@ -350,6 +387,7 @@ def _lay_out(
     # Values hold the program's dtype, one row per local vertex, whatever init returned
     # (Arena.create casts, and refuses another shape); the other control arrays start zeroed.
     dtype, row = np.dtype(program.dtype), program.value_shape
+    offset = sum(edge.size for edge in edges)
     specs.update({part_array(block.index, "values"): (dtype, (block.vertices.size, *row))
                   for block in blocks})
     specs.update({
@@ -373,7 +411,7 @@ def _lay_out(
                  part.weights is not None)
         for part in parts
     )
-    job = Job(arena.layout, program.shipped(), spec, tuple(edges), infos, 0.0)
+    job = Job(arena.layout, static.arena.layout, program.shipped(), spec, edges, infos, 0.0)
     return arena, job
 
 

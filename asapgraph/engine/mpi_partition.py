@@ -16,76 +16,17 @@ and no rank holds an O(m) view in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from mpi4py import MPI
 
+from asapgraph.engine.pull import probe_view
 from asapgraph.graph import Graph
-from asapgraph.io.cache import View, cached_view
+from asapgraph.io.cache import cached_view
 from asapgraph.partition import Part, Partitioning, build_part, cut
 from asapgraph.program import VertexProgram
 
 ROOT = 0
-
-
-@dataclass(frozen=True)
-class _Pulled:
-    """What a probed ``program.matrix`` returned: view ``view`` of ``graph`` (or its unweighted)."""
-
-    graph: Graph
-    view: View | None  # None: the graph itself
-    weighted: bool
-
-
-class _ViewProbe:
-    """Stands in for the graph while ``program.matrix`` says which view it pulls; builds nothing.
-
-    ``VertexProgram`` has no attribute naming its view, and calling ``program.matrix(graph)``
-    would build it (O(m)) — the very thing a rank must not do. The probe answers every attribute
-    from the real graph except ``transpose``, ``symmetric`` and ``unweighted``, which return
-    markers: the built-in programs (``graph.transpose``, ``graph.unweighted.transpose``,
-    ``graph.symmetric``) are recognised, and a program that reads anything else simply gets it.
-    """
-
-    def __init__(self, graph: Graph, weighted: bool = True) -> None:
-        self._graph = graph
-        self._weighted = weighted
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._graph if self._weighted else self._graph.unweighted, name)
-
-    @property
-    def weighted(self) -> bool:
-        """As ``graph.weighted``, or False once ``unweighted`` was taken."""
-        return self._weighted and self._graph.weighted
-
-    @property
-    def unweighted(self) -> _ViewProbe:
-        """A probe of ``graph.unweighted`` (still building nothing)."""
-        return _ViewProbe(self._graph, weighted=False)
-
-    @property
-    def transpose(self) -> _Pulled:
-        """The marker of ``graph.transpose``."""
-        return _Pulled(self._graph, "transpose", self._weighted)
-
-    @property
-    def symmetric(self) -> _Pulled:
-        """The marker of ``graph.symmetric``."""
-        return _Pulled(self._graph, "symmetric", self._weighted)
-
-
-def probe_view(program: VertexProgram, graph: Graph) -> _Pulled | None:
-    """Which view of ``graph`` the program pulls, without building it; None if not recognised."""
-    probe = _ViewProbe(graph)
-    try:
-        pulled = program.matrix(probe)  # type: ignore[arg-type]  (duck-typed on purpose)
-    except Exception:  # a program that needs the real Graph: call it for real below
-        return None
-    if isinstance(pulled, _ViewProbe):
-        return _Pulled(graph, None, pulled.weighted)
-    return pulled if isinstance(pulled, _Pulled) else None
 
 
 def pull_matrix(comm: MPI.Comm, program: VertexProgram, graph: Graph) -> tuple[Graph, str]:

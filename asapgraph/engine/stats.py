@@ -57,6 +57,9 @@ class RunStats:
     residual: float = float("nan")
     load_seconds: float = 0.0
     partition_seconds: float = 0.0
+    # Where the partition came from: built (here), stored (built, then put in the graph cache),
+    # cache (mapped from the graph cache) or engine (kept by the engine from an earlier run).
+    layout: str = "built"
     setup_seconds: float = 0.0
     compute_seconds: float = 0.0
     per_worker: list[WorkerReport] = field(default_factory=list)

@@ -16,6 +16,7 @@ import signal
 import traceback
 from dataclasses import dataclass
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from asapgraph.engine.arena import Arena, ArenaLayout
@@ -42,9 +43,14 @@ class PartInfo:
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a worker needs for one run, apart from what is in the arena."""
+    """Everything a worker needs for one run, apart from what is in the arenas.
+
+    ``static`` is the read-only layout of the partitioning (``layout.py``), which a worker keeps
+    mapped from one job to the next while it stays the same; ``layout`` is this run's arena.
+    """
 
     layout: ArenaLayout
+    static: ArenaLayout
     program: VertexProgram
     spec: RunSpec
     edges: tuple[Edge, ...]
@@ -62,8 +68,8 @@ def edge_array(e: int, name: str) -> str:
     return f"e{e}.{name}"
 
 
-def block_from_arena(p: int, info: PartInfo, arena: Arena) -> Block:
-    """Part ``p``'s block as views into the arena (nothing copied)."""
+def block_from_arena(p: int, info: PartInfo, arena: dict[str, np.ndarray]) -> Block:
+    """Part ``p``'s block as views into the arenas' arrays (nothing copied)."""
     return Block(
         index=p,
         n_local=info.n_local,
@@ -77,13 +83,14 @@ def block_from_arena(p: int, info: PartInfo, arena: Arena) -> Block:
     )
 
 
-def build_run(index: int, job: Job, arena: Arena, sync: Sync) -> WorkerRun:
-    """Wire this worker's block, values and mailbox ends for the job."""
+def build_run(index: int, job: Job, arena: dict[str, np.ndarray], sync: Sync) -> WorkerRun:
+    """Wire this worker's block, values and mailbox ends for the job (``arena``: the arrays of
+    the static and the run arena)."""
     info = job.parts[index]
     block = block_from_arena(index, info, arena)
     values = arena[part_array(index, "values")]
     inboxes = [
-        Inbox(edge, arena.arrays, arena[edge_array(edge.index, "slots")],
+        Inbox(edge, arena, arena[edge_array(edge.index, "slots")],
               sync.locks[index], sync.doorbells[edge.sender])
         for edge in job.edges if edge.receiver == index
     ]
@@ -91,10 +98,10 @@ def build_run(index: int, job: Job, arena: Arena, sync: Sync) -> WorkerRun:
     for edge in job.edges:
         if edge.sender == index:
             pack = arena[edge_array(edge.index, "pack")]
-            outboxes.append(Outbox(edge, arena.arrays, pack, values, sync.locks[edge.receiver],
+            outboxes.append(Outbox(edge, arena, pack, values, sync.locks[edge.receiver],
                                    sync.doorbells[edge.receiver], job.spec.policy,
                                    accumulate_rule(job.program, block, pack)))
-    coord = SharedCoordinator(index, arena.arrays, sync)
+    coord = SharedCoordinator(index, arena, sync)
     return WorkerRun(index, job.program, block, values, inboxes, outboxes, coord, job.spec,
                      job.start)
 
@@ -108,6 +115,7 @@ def worker_main(index: int, conn, sync: Sync) -> None:
     """Process entry point: serve jobs until told to stop (``None``) or the pipe closes."""
     _die_with_parent()
     ignore_in_worker()
+    static: Arena | None = None
     with threadpool_limits(limits=1):
         while True:
             try:
@@ -116,15 +124,21 @@ def worker_main(index: int, conn, sync: Sync) -> None:
                 return
             if job is None:
                 return
-            _serve(index, job, conn, sync)
+            static = _serve(index, job, conn, sync, static)
 
 
-def _serve(index: int, job: Job, conn, sync: Sync) -> None:
+def _serve(index: int, job: Job, conn, sync: Sync, static: Arena | None) -> Arena | None:
+    """Run one job; returns the static arena mapped for it, kept for the next job."""
     arena = None
     try:
+        if static is None or static.layout != job.static:
+            if static is not None:
+                static.close()
+            static = None
+            static = Arena.attach(job.static)
         arena = Arena.attach(job.layout)
         conn.send(("attached", index))
-        run = build_run(index, job, arena, sync)
+        run = build_run(index, job, {**static.arrays, **arena.arrays}, sync)
         log.debug("worker %d: %s run of %s starts", index, job.spec.mode, job.program.name)
         converged = run.run()
         log.debug("worker %d: done after %d rounds", index, run.stats.rounds)
@@ -137,6 +151,7 @@ def _serve(index: int, job: Job, conn, sync: Sync) -> None:
         run = None
         if arena is not None:
             arena.close()
+    return static
 
 
 def drain(semaphore) -> None:

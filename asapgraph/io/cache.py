@@ -13,8 +13,11 @@ the same atomic way; several processes racing to write it are safe (the first re
 others load the winner's). Living inside the entry, views are removed with it (a new source
 version, a damaged entry).
 
-Every entry and view carries checksums of its arrays, checked with the CSR structure before use,
-and entries another user owns or can write are refused (``cache_check.py``).
+Partitions of the graph for the engine are stored inside the entry too
+(``<entry>/partitions/<key>/``, see the section below and ``asapgraph/engine/layout.py``).
+
+Every entry, view and partition carries checksums of its arrays, checked with the structure before
+use, and entries or partitions another user owns or can write are refused (``cache_check.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -46,6 +50,8 @@ ARRAYS = ("indptr", "indices", "ids", "weights")
 # Bump when a view's arrays for the same entry change: old views then miss and are rebuilt.
 VIEW_FORMAT = 2
 VIEWS = ("transpose", "symmetric")
+# Bump when a stored partition's files for the same key change: old partitions then miss.
+PARTITION_FORMAT = 1
 View = Literal["transpose", "symmetric"]
 # A temp folder this old is the leftover of an interrupted write, not one in progress.
 ORPHAN_SECONDS = 3600
@@ -290,3 +296,82 @@ def cached_view(graph: Graph, view: View, *, weighted: bool = True) -> tuple[Gra
             return (built if weighted else built.unweighted), "built"
         how = "stored"
     return (loaded if weighted else loaded.unweighted), how
+
+
+# ---------------------------------------------------------------------------- cached partitions
+# A partition of an entry's graph (for one pulled view, worker count and vertex order) is stored
+# beside it in ``<entry>/partitions/<digest of its key>/``: the file the engine lays it out in
+# (see ``asapgraph/engine/layout.py``), with a meta.json written last that holds the checksum of
+# every array. It obeys the entry's rules: refused (and left alone) if another user owns or can
+# write it, checked against its checksums and structure before use, removed and computed again
+# when damaged. Like views, it lives and dies with its entry.
+
+
+def partition_folder(entry: Path, key: dict[str, object]) -> Path:
+    """Where the partition ``key`` describes (view, parts, order, ...) of ``entry`` lives."""
+    return entry / "partitions" / _digest([key, PARTITION_FORMAT])
+
+
+def partition_trusted(folder: Path) -> bool:
+    """Whether only this user can have written the partition ``folder`` (else warns once).
+
+    An untrusted partition is neither read nor replaced: the run partitions in memory.
+    """
+    reason = untrusted_reason(folder.parent)
+    if reason is None and folder.exists():
+        reason = untrusted_entry(folder)
+    if reason is not None:
+        log.warning("not using the partition cache: %s", reason)
+    return reason is None
+
+
+def drop_partition(folder: Path, error: Exception) -> None:
+    """Warn that the partition in ``folder`` is damaged, and remove it (it is computed again)."""
+    log.warning("ignoring the damaged partition cache %s: %s", folder, error)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def load_partition_meta(folder: Path, key: dict[str, object]) -> dict[str, object] | None:
+    """The meta.json of the partition stored in ``folder`` for ``key``; None on a miss.
+
+    A folder whose meta cannot be read or describes another key is damage: it is removed.
+    """
+    if not folder.exists():
+        return None
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("format") != PARTITION_FORMAT or meta.get("key") != key:
+            raise ValueError("meta.json describes another partition")
+    except (OSError, ValueError) as error:
+        drop_partition(folder, error)
+        return None
+    return meta
+
+
+def store_partition(
+    folder: Path, key: dict[str, object], write: Callable[[Path], dict[str, object]]
+) -> bool:
+    """Store a partition atomically: ``write(temp)`` fills a temp folder and returns its meta.
+
+    False (never raises on a full or read-only disk) if it could not be stored; processes racing
+    to store the same partition are safe (the first rename wins, the others keep the winner's).
+    Its folder and files are this user's alone, whatever the umask.
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp",
+                                     dir=folder.parent))
+        try:
+            meta = {**write(temp), "format": PARTITION_FORMAT, "key": key}
+            (temp / "meta.json").write_text(json.dumps(meta))
+            for path in temp.iterdir():
+                path.chmod(0o600)
+            temp.rename(folder)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+    except OSError as error:
+        if not folder.exists():
+            log.warning("could not write the partition cache %s: %s", folder, error)
+            return False
+    return True

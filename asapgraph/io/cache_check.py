@@ -71,6 +71,13 @@ def checksums(arrays: dict[str, np.ndarray | None]) -> dict[str, int]:
     return {name: checksum(array) for name, array in arrays.items() if array is not None}
 
 
+def check_checksums(arrays: dict[str, np.ndarray], expected: dict[str, int]) -> None:
+    """Raise :class:`DamagedEntryError` unless each array matches the checksum written with it."""
+    for name, array in arrays.items():
+        if name not in expected or checksum(array) != expected[name]:
+            raise DamagedEntryError(f"{name} does not match its checksum")
+
+
 def check_arrays(arrays: dict[str, np.ndarray], expected: dict[str, int], n: int, nnz: int) -> None:
     """Raise :class:`DamagedEntryError` unless ``arrays`` form the CSR graph that was stored.
 
@@ -85,8 +92,7 @@ def check_arrays(arrays: dict[str, np.ndarray], expected: dict[str, int], n: int
         if array.shape != shapes[name] or array.dtype != dtypes[name]:
             raise DamagedEntryError(f"{name} is {array.dtype}{list(array.shape)}, expected "
                                     f"{dtypes[name]}{list(shapes[name])}")
-        if name not in expected or checksum(array) != expected[name]:
-            raise DamagedEntryError(f"{name} does not match its checksum")
+    check_checksums(arrays, expected)
     if indptr[0] != 0 or indptr[-1] != nnz or (n and np.diff(indptr).min() < 0):
         raise DamagedEntryError("indptr is not monotone from 0 to the edge count")
     if nnz and (indices.min() < 0 or indices.max() >= n):

@@ -402,6 +402,9 @@ def load_edgelist(
         graph = _read(path, directed, drop_self_loops, raw, meter)
         if entry is not None:
             entry.store(graph)
+            # Mapped from the entry just written: the parsed arrays are freed, and the run can
+            # use the views and partitions cached beside it from this first load on.
+            graph = entry.load() or graph
     if meter is not None:
         meter.finish(size)
     return LoadedGraph(graph, path, time.perf_counter() - start, from_cache, size)
