@@ -42,8 +42,9 @@ ARENA_FILE = "static.bin"
 class StaticLayout:
     """A laid-out partitioning: its mapping, the parts as views of it, and the mailboxes.
 
-    ``source`` says where it came from: ``built`` (partitioned here, laid out in /dev/shm),
-    ``stored`` (partitioned here and stored in the graph cache) or ``cache`` (mapped from there).
+    ``source`` says where it came from: ``built`` (partitioned here, laid out in an anonymous
+    memory file), ``stored`` (partitioned here and stored in the graph cache) or ``cache``
+    (mapped from there).
     """
 
     arena: Arena
@@ -52,7 +53,7 @@ class StaticLayout:
     source: str
 
     def close(self) -> None:
-        """Unmap (a /dev/shm segment made here is unlinked too; a cache file stays)."""
+        """Unmap (an anonymous memory file made here is closed too; a cache file stays)."""
         self.arena.close()
 
 
@@ -62,9 +63,10 @@ def lay_out_static(
 ) -> StaticLayout:
     """The static layout of ``program``'s matrix of ``graph`` cut into ``parts``.
 
-    A given ``partitioning`` is laid out in /dev/shm. Otherwise a graph mapped from the binary
-    cache has its partition read from (or stored into) the cache, its pulled view mapped from
-    there too when it has to be built; any other graph is partitioned here, in memory.
+    A given ``partitioning`` is laid out in an anonymous memory file. Otherwise a graph mapped
+    from the binary cache has its partition read from (or stored into) the cache, its pulled view
+    mapped from there too when it has to be built; any other graph is partitioned here, in
+    memory.
     """
     if partitioning is not None:
         return _in_memory(partitioning, "built")
